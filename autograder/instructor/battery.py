@@ -1,0 +1,183 @@
+"""Building blocks of the hidden test batteries (instructor side, trusted).
+
+A battery maps each graded function of an assignment to a generator of Cases.
+A Case says how the sandbox should exercise the student's code (a probe from
+autograder.probes and its plain-data arguments) and how the judge checks the
+returned plain data (a `check` callable that returns None when the value is
+right and otherwise a message for the student).
+
+    battery = Battery("ex04_expanded_jacobians")
+
+    @battery.cases("mse_backward")
+    def _(rng):
+        for N, K in [(1, 1), (6, 1), (5, 3)]:
+            Y, Y_hat = rng.standard_normal((N, K)), rng.standard_normal((N, K))
+            yield call_case(f"Y, Y_hat {(N, K)}", "mse_backward", (Y, Y_hat),
+                            expect_array(ref.mse_backward(Y, Y_hat), batch_size=N))
+
+Messages must help the student without printing the reference: use shapes,
+the diagnosis of autograder.gradcheck.compare (sign, factor, transpose, index
+and *the student's* value) and the name of the check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from autograder.gradcheck import compare
+
+FN = lambda name: {"__fn__": name}  # noqa: E731 - a marker for a named test function
+RNG = lambda seed: {"__rng__": int(seed)}  # noqa: E731 - a marker for default_rng(seed)
+
+
+@dataclass
+class Case:
+    """One hidden test: run `probe(*args)` in the sandbox, then `check(result)` here."""
+
+    description: str
+    probe: str
+    args: tuple
+    check: Callable
+    inputs: list | None = None  # the arguments whose values must not change (compared to result["args_after"])
+    timeout: float = 10.0
+    expect_error: str | None = None  # name of the exception the call must raise (e.g. "ValueError")
+
+
+@dataclass
+class Battery:
+    assignment: str
+    seed: int = 20261124
+    functions: dict = field(default_factory=dict)
+
+    def cases(self, function_name):
+        """Decorator registering a case generator `gen(rng)` for a graded function."""
+        def register(generator):
+            self.functions[function_name] = generator
+            return generator
+        return register
+
+    def iter_cases(self, function_name):
+        index = list(self.functions).index(function_name)
+        rng = np.random.default_rng([self.seed, index])
+        return list(self.functions[function_name](rng))
+
+
+# ---------------------------------------------------------------- case helpers
+
+def call_case(description, function_name, args, check, kwargs=None, timeout=10.0):
+    """Call the student's function with args (arrays are checked for in-place changes)."""
+    return Case(description, "call", (function_name, list(args), kwargs or {}), check,
+                inputs=list(args), timeout=timeout)
+
+
+def raises_case(description, function_name, args, error):
+    """The call must raise `error` (an exception class name, e.g. "ValueError")."""
+    return Case(description, "call", (function_name, list(args), {}), lambda value: None,
+                inputs=list(args), expect_error=error)
+
+
+# ---------------------------------------------------------------- checks
+
+def _value(result):
+    return result["value"] if isinstance(result, dict) and "value" in result else result
+
+
+def array_problem(actual, expected, *, name="result", rtol=1e-6, atol=1e-9, batch_size=None):
+    """None if actual matches expected, else a diagnosis (never revealing expected values)."""
+    if isinstance(actual, (list, tuple)) and not isinstance(expected, (list, tuple)):
+        return f"{name} should be a numpy array, but it is a {type(actual).__name__}"
+    if actual is None:
+        return f"{name} is None: did you forget to `return`?"
+    if isinstance(actual, dict):
+        return f"{name} should be an array/number, but it is a dict"
+    exp = np.asarray(expected, dtype=float)
+    try:
+        act = np.asarray(actual, dtype=float)
+    except (TypeError, ValueError):
+        return f"{name} is not numeric ({type(actual).__name__})"
+    result = compare(act, exp, rtol=rtol, atol=atol, name=name, expected_name="expected",
+                     batch_size=batch_size, reveal_expected=False)
+    return None if result.ok else result.message
+
+
+def expect_array(expected, *, name="result", rtol=1e-6, atol=1e-9, batch_size=None):
+    """Check that the returned value equals `expected` (shape first, then values)."""
+    def check(result):
+        return array_problem(_value(result), expected, name=name, rtol=rtol, atol=atol, batch_size=batch_size)
+    return check
+
+
+def expect_scalar(expected, *, name="result", rtol=1e-6, atol=1e-9):
+    """A single number (a Python float or a 0-d/size-1 array is accepted)."""
+    def check(result):
+        value = _value(result)
+        if isinstance(value, np.ndarray) and value.size == 1:
+            value = value.reshape(())
+        if not isinstance(value, (int, float, np.ndarray)) or np.ndim(value) != 0:
+            return f"{name} should be a single number, got {_describe_value(value)}"
+        return array_problem(value, expected, name=name, rtol=rtol, atol=atol)
+    return check
+
+
+def expect_tuple(*checks, names=None):
+    """The value is a tuple/list of len(checks) parts, each with its own check."""
+    def check(result):
+        value = _value(result)
+        if not isinstance(value, (tuple, list)) or len(value) != len(checks):
+            return f"should return a tuple of {len(checks)} values, got {_describe_value(value)}"
+        for part, part_check in zip(value, checks):
+            problem = part_check({"value": part})
+            if problem:
+                return problem
+        return None
+    return check
+
+
+def expect_dict(expected: dict, *, rtol=1e-6, atol=1e-9):
+    """A dict with exactly the keys of expected, each value an array matching it."""
+    def check(result):
+        value = _value(result)
+        if not isinstance(value, dict):
+            return f"should return a dict with keys {sorted(expected)}, got {_describe_value(value)}"
+        if set(value) != set(expected):
+            return f"dict keys are {sorted(value)}, expected {sorted(expected)}"
+        for key in expected:
+            problem = array_problem(value[key], expected[key], name=f"[{key!r}]", rtol=rtol, atol=atol)
+            if problem:
+                return problem
+        return None
+    return check
+
+
+def _describe_value(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return f"a {type(value).__name__}"
+
+
+def unchanged_problem(inputs, args_after):
+    """None if no array argument was modified, else which one was."""
+    if inputs is None or args_after is None:
+        return None
+    for position, (before, after) in enumerate(zip(inputs, args_after)):
+        if after is None or isinstance(before, dict) and "__fn__" in before:
+            continue
+        if not _same(before, after):
+            return (f"argument {position + 1} was modified in place: exercise functions must not change "
+                    "their inputs (work on a copy, e.g. `x = x.copy()`, or build a new array)")
+    return None
+
+
+def _same(a, b):
+    if isinstance(a, dict) and isinstance(b, dict):
+        return set(a) == set(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.shape(a) == np.shape(b) and np.array_equal(a, b, equal_nan=True)
+    return a == b or (isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b))

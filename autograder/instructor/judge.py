@@ -1,0 +1,244 @@
+"""The judge: runs an assignment's hidden battery against a student's notebook.
+
+The student's code runs only in a sandbox process (autograder.sandbox); the
+judge sends it plain-data inputs, receives plain data back, and compares with
+the reference implementation here, in a process where no student code ever ran.
+A sandbox that hangs, exits or dies is killed and restarted for the remaining
+functions, so one bad function costs only its own points.
+
+    python -m autograder.instructor.judge NOTEBOOK --assignment ex04_expanded_jacobians [--function NAME]
+
+prints {function: {"passed": bool, "message": str, "cases": n, "failed": k}} as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from autograder import wire
+from autograder.instructor.batteries import load_battery
+from autograder.instructor.battery import unchanged_problem
+from autograder.notebook_code import student_code_cells
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the directory holding the autograder package
+INSTRUCTOR_DIR = Path(__file__).resolve().parent
+CELL_TIMEOUT = 10.0
+MAX_REPORTED_FAILURES = 2
+
+
+class SandboxFailure(Exception):
+    """The sandbox did not answer: it timed out, exited or broke the protocol."""
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    message: str
+    cases: int
+    failed: int
+
+
+class Sandbox:
+    """A restartable sandbox process holding the student's notebook code."""
+
+    def __init__(self, cells, blocked=()):
+        self.cells = list(cells)
+        self.blocked = [str(INSTRUCTOR_DIR), *map(str, blocked)]
+        self.skipped_cells = {}  # index -> why it was skipped (hung or killed the process)
+        self.cell_errors = {}  # index -> exception raised while loading
+        self.process = None
+
+    # -- process management
+    def _spawn(self):
+        self.scratch = tempfile.mkdtemp(prefix="autograder-sandbox-")
+        cmd_r, self.cmd_w = os.pipe()
+        self.reply_r, reply_w = os.pipe()
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.scratch,
+               "PYTHONPATH": str(PACKAGE_ROOT), "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "MPLBACKEND": "Agg", "MPLCONFIGDIR": self.scratch, "LANG": "C.UTF-8"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-s", "-m", "autograder.sandbox", str(cmd_r), str(reply_w), *self.blocked],
+            cwd=self.scratch, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, pass_fds=(cmd_r, reply_w), start_new_session=True)
+        os.close(cmd_r)
+        os.close(reply_w)
+
+    def close(self):
+        if self.process is None:
+            return
+        for fd in (self.cmd_w, self.reply_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.process = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- messaging
+    def _request(self, message, timeout):
+        try:
+            wire.write_message(self.cmd_w, message)
+        except OSError as exc:
+            raise SandboxFailure("your code ended the grading process (sys.exit/os._exit/kill?)") from exc
+        deadline = time.monotonic() + timeout
+        header = self._read(wire.HEADER.size, deadline)
+        (size,) = wire.HEADER.unpack(header)
+        if size > wire.MAX_MESSAGE_BYTES:
+            raise SandboxFailure("the result was too large to return")
+        try:
+            return wire.loads(self._read(size, deadline))
+        except (ValueError, wire.WireError) as exc:
+            raise SandboxFailure("the grading channel was corrupted by your code") from exc
+
+    def _read(self, n, deadline):
+        chunks, remaining = [], n
+        while remaining:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.reply_r], [], [], left)[0]:
+                raise SandboxFailure(f"timed out after {self._timeout_label} s (an infinite loop, or far too slow?)")
+            chunk = os.read(self.reply_r, min(remaining, 1 << 20))
+            if not chunk:
+                raise SandboxFailure("your code ended the grading process (sys.exit/os._exit/kill, or it crashed)")
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    # -- loading the notebook code
+    def ensure_started(self):
+        """Start the process and execute every cell that has not hung or killed it before."""
+        while self.process is None:
+            self._spawn()
+            for index, source in enumerate(self.cells):
+                if index in self.skipped_cells:
+                    continue
+                try:
+                    self._timeout_label = f"{CELL_TIMEOUT:g}"
+                    reply = self._request({"op": "exec", "index": index, "source": source}, CELL_TIMEOUT)
+                except SandboxFailure as exc:
+                    self.skipped_cells[index] = str(exc)
+                    self.close()
+                    break
+                if not reply.get("ok"):
+                    self.cell_errors[index] = str(reply.get("error", ""))
+
+    def run(self, case):
+        """Run one case; returns the sandbox's reply dict. Raises SandboxFailure (and resets)."""
+        self.ensure_started()
+        self._timeout_label = f"{case.timeout:g}"
+        try:
+            return self._request({"op": "probe", "probe": case.probe, "args": list(case.args)}, case.timeout)
+        except SandboxFailure:
+            self.close()
+            raise
+
+
+def evaluate(case, reply):
+    """None if the case passed, else the problem (a message for the student)."""
+    if not reply.get("ok"):
+        error = str(reply.get("error", "an error"))
+        error_type = reply.get("error_type", "")
+        if case.expect_error and error_type == case.expect_error:
+            return None
+        if error_type == "NotImplementedError":
+            return "not implemented yet (raises NotImplementedError)"
+        return f"raised {error}"
+    if case.expect_error:
+        return f"should raise {case.expect_error}, but returned normally"
+    result = reply.get("result")
+    if not isinstance(result, dict) or "value" not in result:
+        return "returned something the grader could not read"
+    problem = unchanged_problem(case.inputs, result.get("args_after"))
+    if problem:
+        return problem
+    try:
+        return case.check(result)
+    except Exception as exc:  # a malformed value (wrong types) must not crash grading
+        return f"returned a value of an unexpected kind ({type(exc).__name__}: {exc})"
+
+
+def judge_function(sandbox, battery, function):
+    cases = battery.iter_cases(function)
+    failures = []
+    for case in cases:
+        try:
+            problem = evaluate(case, sandbox.run(case))
+        except SandboxFailure as exc:
+            failures.append((case, str(exc)))
+            break
+        if problem:
+            failures.append((case, problem))
+            if problem.startswith("not implemented"):
+                break
+    if not failures:
+        return Verdict(True, f"{function}: passed all {len(cases)} hidden test cases.", len(cases), 0)
+    if failures[0][1].startswith("not implemented"):
+        return Verdict(False, f"{function}: not implemented yet (raises NotImplementedError).", len(cases), len(cases))
+    lines = [f"{function}: failed {len(failures)} of {len(cases)} hidden test cases."]
+    reported = []
+    for case, problem in failures:
+        if problem not in reported and len(reported) < MAX_REPORTED_FAILURES:
+            reported.append(problem)
+            lines.append(f"  - case {case.description}: {problem}")
+    lines.extend(_loading_notes(sandbox))
+    return Verdict(False, "\n".join(lines), len(cases), len(failures))
+
+
+def _loading_notes(sandbox):
+    notes = [f"  note: code cell {i + 1} was skipped: {why}" for i, why in sandbox.skipped_cells.items()]
+    notes += [f"  note: code cell {i + 1} raised {err}" for i, err in sandbox.cell_errors.items()]
+    return notes[:3]
+
+
+def judge_cells(assignment, cells, functions=None, blocked=()):
+    """Judge code cells (list of sources) of `assignment`; returns {function: Verdict}."""
+    battery = load_battery(assignment)
+    names = list(functions) if functions else list(battery.functions)
+    unknown = [n for n in names if n not in battery.functions]
+    if unknown:
+        raise ValueError(f"{assignment} has no graded function(s) {unknown}")
+    with Sandbox(cells, blocked) as sandbox:
+        return {name: judge_function(sandbox, battery, name) for name in names}
+
+
+def judge_notebook(notebook_path, assignment, functions=None, blocked=()):
+    """Judge a notebook file; returns {function: Verdict}."""
+    return judge_cells(assignment, student_code_cells(notebook_path), functions, blocked)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument("--assignment", required=True)
+    parser.add_argument("--function", action="append", help="judge only this function (repeatable)")
+    parser.add_argument("--blocked", action="append", default=[], help="a path student code may not read")
+    args = parser.parse_args(argv)
+    verdicts = judge_notebook(args.notebook, args.assignment, args.function, args.blocked)
+    json.dump({name: asdict(v) for name, v in verdicts.items()}, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

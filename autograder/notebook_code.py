@@ -1,0 +1,24 @@
+"""Which code of a notebook is the student's: every code cell except nbgrader test cells."""
+
+from pathlib import Path
+
+import nbformat
+
+HIDDEN_MARKER = "### BEGIN HIDDEN TESTS"
+
+
+def is_test_cell(cell):
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def student_code_cells(notebook):
+    """Sources of the code cells to load before probing functions, in order.
+
+    notebook: a path or a NotebookNode. Test cells (nbgrader grade cells that are
+    not solutions) and anything holding hidden tests are left out: the judge,
+    not the notebook, decides what is tested.
+    """
+    nb = nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, Path)) else notebook
+    return [cell.source for cell in nb.cells
+            if cell.cell_type == "code" and not is_test_cell(cell) and HIDDEN_MARKER not in cell.source]

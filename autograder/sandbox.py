@@ -1,0 +1,132 @@
+"""The sandbox process: runs a student's notebook code and probes it (untrusted side).
+
+Started by the judge as `python -I -m autograder.sandbox CMD_FD REPLY_FD BLOCKED...`
+with stdout/stderr sent to /dev/null, a scratch working directory and resource
+limits. Before any student code runs it installs an audit hook (which cannot
+be removed) that refuses: starting processes, signalling processes, loading C
+libraries through ctypes, network connections, importing or reading the
+instructor side of the autograder (or any BLOCKED path), and writing files
+outside the scratch directory.
+
+Commands arrive as wire messages on CMD_FD; each gets one reply on REPLY_FD:
+    {"op": "exec", "index": i, "source": "..."}   -> {"ok": bool, "error": str}
+    {"op": "probe", "probe": name, "args": [...]} -> {"ok": bool, "result"| "error"}
+"""
+
+import os
+import resource
+import sys
+import traceback
+
+import numpy as np
+
+from autograder import probes, wire
+
+MEMORY_LIMIT_BYTES = 3 * 1024 ** 3
+FILE_SIZE_LIMIT_BYTES = 16 * 1024 ** 2
+
+FORBIDDEN_EVENTS = {
+    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+    "os.forkpty", "os.kill", "os.killpg", "signal.pthread_kill", "ctypes.dlopen", "ctypes.dlsym",
+    "ctypes.cdata", "socket.connect", "socket.bind", "socket.sendto", "os.startfile", "pty.spawn",
+    "sys._current_frames", "sys.setprofile", "sys.settrace", "os.chroot", "os.setuid",
+}
+PATH_WRITE_EVENTS = {"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
+                     "os.truncate", "os.symlink", "os.link", "shutil.rmtree", "shutil.move",
+                     "shutil.copyfile", "os.utime"}
+
+
+class Forbidden(PermissionError):
+    """Raised by the audit hook; grading reports it as the student's error."""
+
+
+def _limit_resources():
+    for limit, value in ((resource.RLIMIT_AS, MEMORY_LIMIT_BYTES),
+                         (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT_BYTES),
+                         (resource.RLIMIT_CORE, 0)):
+        try:
+            resource.setrlimit(limit, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def _install_audit_hook(scratch, blocked):
+    scratch = os.path.realpath(scratch) + os.sep
+    blocked = [os.path.realpath(p) for p in blocked]
+
+    def is_blocked(path):
+        real = os.path.realpath(path)
+        return any(real == b or real.startswith(b + os.sep) for b in blocked)
+
+    def writable(path):
+        real = os.path.realpath(path)
+        return real.startswith(scratch) or real.startswith("/dev/null")
+
+    def hook(event, args):
+        if event in FORBIDDEN_EVENTS:
+            raise Forbidden(f"grading sandbox: `{event}` is not allowed")
+        if event == "import" and args and str(args[0]).startswith("autograder.instructor"):
+            raise Forbidden("grading sandbox: the instructor side of the autograder cannot be imported")
+        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            path = os.fsdecode(args[0])
+            mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
+            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+            if is_blocked(path):
+                raise Forbidden(f"grading sandbox: reading {path} is not allowed")
+            wants_write = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+            if wants_write and not writable(path):
+                raise Forbidden(f"grading sandbox: writing {path} is not allowed")
+        if event in PATH_WRITE_EVENTS and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            if not writable(os.fsdecode(args[0])):
+                raise Forbidden(f"grading sandbox: `{event}` outside the scratch directory is not allowed")
+
+    sys.addaudithook(hook)
+
+
+def _strip_magics(source):
+    """IPython magics and shell escapes (%, !) are not Python: replace them by `pass`."""
+    lines = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        indent = line[: len(line) - len(stripped)]
+        lines.append(indent + "pass" if stripped.startswith(("%", "!")) else line)
+    return "\n".join(lines)
+
+
+def _describe(exc):
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+
+
+def serve(cmd_fd, reply_fd, scratch, blocked):
+    os.chdir(scratch)
+    _limit_resources()
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    _install_audit_hook(scratch, blocked)
+    while True:
+        try:
+            command = wire.read_message(cmd_fd)
+        except EOFError:
+            return
+        if command.get("op") == "exec":
+            reply = {"ok": True, "error": ""}
+            try:
+                code = compile(_strip_magics(command["source"]), f"<cell {command['index']}>", "exec")
+                exec(code, namespace)
+            except BaseException as exc:  # noqa: BLE001 - student code may raise anything, even SystemExit
+                reply = {"ok": False, "error": _describe(exc)}
+        else:
+            try:
+                result = probes.PROBES[command["probe"]](namespace, *command["args"])
+                wire.encode(result)  # fail here, not in write_message, if it cannot cross
+                reply = {"ok": True, "result": result}
+            except BaseException as exc:  # noqa: BLE001
+                reply = {"ok": False, "error": _describe(exc), "error_type": type(exc).__name__}
+        try:
+            wire.write_message(reply_fd, reply)
+        except wire.WireError as exc:
+            wire.write_message(reply_fd, {"ok": False, "error": str(exc), "error_type": "WireError"})
+
+
+if __name__ == "__main__":
+    np.seterr(all="warn")
+    serve(int(sys.argv[1]), int(sys.argv[2]), os.getcwd(), sys.argv[3:])
