@@ -385,5 +385,7 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
         first.details = results
         return first
     worst = max(results, key=lambda r: r.max_rel_error) if results else CheckResult(True, "", max_rel_error=0.0)
-    return CheckResult(True, "backward OK: " + "; ".join(r.message for r in results), "ok",
+    summary = ", ".join(f"{n} {r.max_rel_error:.1e}" for n, r in zip(
+        [n for n, g in zip(names, grads) if g is not None], results))
+    return CheckResult(True, f"backward OK: max relative error per input: {summary}.", "ok",
                        worst.max_rel_error, worst.worst_index, worst.analytic_value, worst.numeric_value, results)
