@@ -25,3 +25,10 @@ c.Execute.timeout = 120
 
 # Deleted grade cells come back from the gradebook instead of costing points.
 c.OverwriteCells.add_missing_cells = True
+
+# Feedback shows scores, outputs and the hidden-test verdicts, never the hidden test code.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "nbgrader.preprocessors.ClearHiddenTests",
+]

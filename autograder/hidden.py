@@ -6,8 +6,9 @@
     ### END HIDDEN TESTS
 
 The verdict never comes from this process: under `python -m autograder grade`
-the pipeline has judged the notebook already and names its verdict file in
-AUTOGRADER_VERDICTS; otherwise (plain `nbgrader autograde`, nbval) the judge is
+the pipeline has judged the notebook already and keeps its verdicts in
+AUTOGRADER_VERDICTS_DIR/<student>__<assignment>.json (nbgrader runs the kernel
+in autograded/<student>/<assignment>); otherwise (plain `nbgrader autograde`, nbval) the judge is
 run once per notebook in a separate process on the notebook file in the
 working directory. A failed verdict raises AssertionError with its message.
 """
@@ -34,9 +35,10 @@ def _judge_file(assignment, notebook):
 
 
 def verdicts_for(assignment):
-    path = os.environ.get("AUTOGRADER_VERDICTS")
-    if path:
-        return json.loads(Path(path).read_text())
+    verdict_dir = os.environ.get("AUTOGRADER_VERDICTS_DIR")
+    if verdict_dir:
+        student = Path.cwd().parent.name
+        return json.loads((Path(verdict_dir) / f"{student}__{assignment}.json").read_text())
     notebook = Path.cwd() / f"{assignment}.ipynb"
     if not notebook.exists():
         raise FileNotFoundError(f"hidden tests need {notebook.name} in the working directory {Path.cwd()}")

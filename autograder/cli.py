@@ -1,0 +1,97 @@
+"""Command line: python -m autograder {check,release,grade,demo,gradcheck-demo}.
+
+`check` and `gradcheck-demo` are for students; the others are for instructors
+and import the instructor side only when they run.
+"""
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+
+def _instructor(module):
+    """Import an instructor module, with a clear message in the student bundle (which has none)."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if "autograder.instructor" not in str(exc):
+            raise
+        sys.exit("this command is for instructors: the instructor tools are not part of the student bundle")
+
+
+def _check(args):
+    from autograder.selfcheck import main as selfcheck_main
+    return selfcheck_main(args.notebook, timeout=args.timeout)
+
+
+def _release(args):
+    zip_path = _instructor("autograder.instructor.release").build_release(Path(args.course), Path(args.output))
+    print(f"release regenerated in {Path(args.course) / 'exercises'}; student bundle: {zip_path}")
+    return 0
+
+
+def _grade(args):
+    report = _instructor("autograder.instructor.grading").grade_course(args.course, assignments=args.assignment, students=args.student,
+                          import_from=args.import_from, jobs=args.jobs, timeout=args.timeout, force=args.force)
+    print()
+    print(report.table())
+    print(f"\ngraded {len(report.outcomes)} submission(s) in {report.seconds:.1f} s; "
+          f"grades: {report.course / 'grades.csv'}; feedback: {report.course / 'feedback'}")
+    if report.problems:
+        print(f"\n{len(report.problems)} problem(s):")
+        for problem in report.problems:
+            print(f"  - {problem}")
+    return 0
+
+
+def _demo(args):
+    return _instructor("autograder.instructor.demo").main(Path(args.course_dir))
+
+
+def _gradcheck_demo(args):
+    from autograder.gradcheck_demo import main as gradcheck_demo_main
+    return gradcheck_demo_main()
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="self-check a notebook with its public tests (students)")
+    p.add_argument("notebook", type=Path)
+    p.add_argument("--timeout", type=int, default=60, help="seconds per cell")
+    p.set_defaults(func=_check)
+
+    p = sub.add_parser("release", help="regenerate exercises/ and build dist/student-release.zip")
+    p.add_argument("--course", default=".", help="course root (default: .)")
+    p.add_argument("--output", default="dist/student-release.zip")
+    p.set_defaults(func=_release)
+
+    p = sub.add_parser("grade", help="autograde submitted/ (parallel, sandboxed) and write feedback + grades.csv")
+    p.add_argument("--course", default=".", help="course root holding nbgrader_config.py (default: .)")
+    p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--import", dest="import_from", help="first import <student>_<assignment>.ipynb files "
+                                                        "from this folder or .zip (an LMS download)")
+    p.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: number of cores)")
+    p.add_argument("--timeout", type=int, default=30, help="seconds per cell (default: 30)")
+    p.add_argument("--force", action="store_true", help="regrade submissions that did not change")
+    p.set_defaults(func=_grade)
+
+    p = sub.add_parser("demo", help="the instructor pipeline end to end on a synthetic class")
+    p.add_argument("--course-dir", default="demo-course", help="scratch course directory (recreated)")
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("gradcheck-demo", help="the gradient checker on the affine layer")
+    p.set_defaults(func=_gradcheck_demo)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

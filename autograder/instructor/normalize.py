@@ -1,0 +1,65 @@
+"""Repair a submitted notebook's structure against the released template.
+
+nbgrader sends some submissions to manual grading or rejects them: grade cells
+deleted, answer cells duplicated (the same grade_id twice), a test cell turned
+into Markdown. Here every submission is rebuilt on the template's cell list:
+template cells keep their place and nbgrader metadata, each answer cell takes
+the student's code (the last copy of its grade_id, as nbgrader would), and
+cells the student added are kept after the template cell they followed.
+"""
+
+import copy
+
+import nbformat
+
+from autograder.notebook_code import is_test_cell
+
+
+def _grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _is_answer(cell):
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+
+
+def normalize_submission(submitted, template):
+    """Returns (notebook, repairs): the rebuilt notebook and a list of what was repaired."""
+    repairs = []
+    template_ids = {_grade_id(c): c for c in template.cells if _grade_id(c)}
+    template_sources = {c.source for c in template.cells}
+
+    answers, seen, extras, anchor = {}, {}, {}, None
+    for cell in submitted.cells:
+        gid = _grade_id(cell)
+        if gid in template_ids:
+            seen[gid] = seen.get(gid, 0) + 1
+            if _is_answer(template_ids[gid]):
+                answers[gid] = cell.source  # the last copy wins
+            elif cell.cell_type != template_ids[gid].cell_type:
+                repairs.append(f"cell {gid} had been turned into {cell.cell_type}: restored as {template_ids[gid].cell_type}")
+            anchor = gid
+        elif cell.cell_type == "code" and cell.source.strip() and cell.source not in template_sources:
+            extras.setdefault(anchor, []).append(cell.source)
+
+    for gid, count in seen.items():
+        if count > 1:
+            repairs.append(f"cell {gid} appeared {count} times: the last copy was graded")
+    for gid, cell in template_ids.items():
+        if gid not in seen:
+            what = "answer cell (graded as unanswered)" if _is_answer(cell) else (
+                "test cell" if is_test_cell(cell) else "read-only cell")
+            repairs.append(f"{what} {gid} had been deleted: restored")
+
+    out = copy.deepcopy(template)
+    out.cells = [nbformat.v4.new_code_cell(src) for src in extras.get(None, [])]
+    for cell in copy.deepcopy(template.cells):
+        gid = _grade_id(cell)
+        if gid in answers:
+            cell.source = answers[gid]
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        out.cells.append(cell)
+        if gid:
+            out.cells.extend(nbformat.v4.new_code_cell(src) for src in extras.get(gid, []))
+    return out, repairs
