@@ -5,7 +5,7 @@ MemoryError instead of the machine swapping), caps how much the notebook may
 print, and installs an audit hook (which cannot be removed) refusing to start
 processes, signal processes, load C libraries through ctypes, import or read
 the instructor side of the autograder, and write outside the submission's own
-scratch directories. Scores do not depend on this kernel (the judge decides
+folder and scratch directories. Scores do not depend on this kernel (the judge decides
 them); this keeps a hostile notebook from harming the course or the machine.
 """
 
@@ -15,7 +15,8 @@ def _guard():
     import resource
     import sys
 
-    allowed = [os.path.realpath(p) + os.sep for p in os.environ["AUTOGRADER_WRITABLE"].split(os.pathsep)]
+    writable_dirs = [os.getcwd(), *os.environ["AUTOGRADER_WRITABLE"].split(os.pathsep)]
+    allowed = [os.path.realpath(p) + os.sep for p in writable_dirs]
     blocked = [os.path.realpath(p) for p in os.environ["AUTOGRADER_BLOCKED"].split(os.pathsep) if p]
     output_limit = int(os.environ.get("AUTOGRADER_OUTPUT_LIMIT", 2_000_000))
     memory = int(os.environ.get("AUTOGRADER_MEMORY_LIMIT", 3 * 1024 ** 3))

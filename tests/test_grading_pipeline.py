@@ -1,0 +1,267 @@
+"""`python -m autograder grade` on real course notebooks: exact points for correct,
+untouched, buggy, hostile and malformed submissions, graded together in parallel.
+
+One class is graded once (module fixture); every student except the one under
+test is correct, so each test also proves that the others were not affected.
+The function under attack is ex01's `d_power`.
+"""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.instructor.grading import grade_course
+from autograder.instructor.release import generate_release
+from autograder.notebook_code import is_test_cell
+from nbgrader.api import Gradebook
+
+ROOT = Path(__file__).resolve().parents[1]
+EX1, EX2 = "ex01_differentiation", "ex02_total_derivatives"
+TARGET = "d_power"
+WRONG_D_POWER = "def d_power(x, c):\n    return c * x ** c\n"
+
+HOSTILE = {
+    "loops_in_function": "def d_power(x, c):\n    while True:\n        pass\n",
+    "loops_at_import": "while True:\n    pass\n\ndef d_power(x, c):\n    return c * x ** (c - 1)\n",
+    "sys_exit": "import sys\n\ndef d_power(x, c):\n    sys.exit(0)\n",
+    "os_exit": "import os\n\ndef d_power(x, c):\n    os._exit(0)\n",
+    "kills_itself": "import os, signal\n\ndef d_power(x, c):\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+    "allocates_forever": ("import numpy as np\n\ndef d_power(x, c):\n    hog = []\n    while True:\n"
+                          "        hog.append(np.ones(10 ** 7))\n"),
+    "steals_reference": ("from autograder.instructor.reference.ex01_differentiation import d_power as _ref\n\n"
+                         "def d_power(x, c):\n    return _ref(x, c)\n"),
+    "steals_by_path": ("import importlib.util, pathlib, autograder\n"
+                       "_p = pathlib.Path(autograder.__file__).parent / 'instructor' / 'reference' / 'ex01_differentiation.py'\n"
+                       "_spec = importlib.util.spec_from_file_location('r', _p)\n_m = importlib.util.module_from_spec(_spec)\n"
+                       "_spec.loader.exec_module(_m)\nd_power = _m.d_power\n"),
+    "redefines_helpers": ("import numpy as np\nimport autograder.gradcheck as gc\n"
+                          "np.isclose = lambda *a, **k: True\nnp.allclose = lambda *a, **k: True\n"
+                          "np.testing.assert_allclose = lambda *a, **k: None\n"
+                          "class _Always:\n    ok = True\n    message = 'ok'\n    def assert_ok(self):\n        return self\n"
+                          "gc.check_gradient = lambda *a, **k: _Always()\ncheck_gradient = gc.check_gradient\n"
+                          + WRONG_D_POWER),
+}
+PRINTS_A_LOT = ("def d_power(x, c):\n    for _ in range(3):\n        print('x' * 100_000_000)\n"
+                "    return c * x ** (c - 1)\n")
+
+
+def _grade_id(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _points(course, assignment):
+    nb = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    return {_grade_id(c): float(c.metadata["nbgrader"]["points"]) for c in nb.cells if is_test_cell(c)}
+
+
+def _answers(course, assignment):
+    nb = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    return {_grade_id(c): c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def _release(course, assignment):
+    return nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def _submit(course, student, assignment, nb, name=None):
+    path = course / "submitted" / student / assignment / (name or f"{assignment}.ipynb")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def _solved(course, assignment, **overrides):
+    nb = _release(course, assignment)
+    answers = _answers(course, assignment)
+    for cell in nb.cells:
+        if _grade_id(cell) in answers:
+            cell.source = overrides.get(_grade_id(cell), answers[_grade_id(cell)])
+    return nb
+
+
+def build_class(course):
+    vandal_target = course / "submitted" / "perfect" / EX1 / f"{EX1}.ipynb"
+    students = {
+        "perfect": _solved(course, EX1),
+        "untouched": _release(course, EX1),
+        "planted_bug": _solved(course, EX1, d_power=WRONG_D_POWER),
+        "prints_a_lot": _solved(course, EX1, d_power=PRINTS_A_LOT),
+        "vandal": _solved(course, EX1, d_power=(
+            f"from pathlib import Path\nPath({str(course / 'gradebook.db')!r}).write_text('x')\n"
+            f"Path({str(vandal_target)!r}).write_text('x')\n" + WRONG_D_POWER)),
+    }
+    students.update({name: _solved(course, EX1, d_power=src) for name, src in HOSTILE.items()})
+
+    deleted = _solved(course, EX1)
+    deleted.cells = [c for c in deleted.cells if not is_test_cell(c)]
+    students["deletes_test_cells"] = deleted
+
+    tampered = _solved(course, EX1, d_power=WRONG_D_POWER)
+    for cell in tampered.cells:
+        if _grade_id(cell) == f"test_{TARGET}":
+            cell.source = "pass  # tests? what tests?"
+    students["edits_test_cell"] = tampered
+
+    markdown = _solved(course, EX1)
+    for cell in markdown.cells:
+        if is_test_cell(cell):
+            cell.cell_type = "markdown"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+    students["test_cells_to_markdown"] = nbformat.from_dict(markdown)
+
+    duplicated = _solved(course, EX1)
+    index = next(i for i, c in enumerate(duplicated.cells) if _grade_id(c) == TARGET)
+    wrong_copy = nbformat.from_dict(json.loads(json.dumps(duplicated.cells[index])))
+    wrong_copy.source = WRONG_D_POWER
+    duplicated.cells.insert(index, wrong_copy)  # a wrong first copy, the right one last
+    students["duplicates_answer_cell"] = duplicated
+
+    for name, nb in students.items():
+        _submit(course, name, EX1, nb)
+        _submit(course, name, EX2, _solved(course, EX2))
+
+    # bad input
+    (course / "submitted" / "empty_file" / EX1).mkdir(parents=True)
+    (course / "submitted" / "empty_file" / EX1 / f"{EX1}.ipynb").write_text("")
+    (course / "submitted" / "not_json" / EX1).mkdir(parents=True)
+    (course / "submitted" / "not_json" / EX1 / f"{EX1}.ipynb").write_text("{'cells': oops")
+    _submit(course, "wrong_assignment", EX1, _solved(course, EX2))
+    _submit(course, "unknown_name", EX1, _solved(course, EX1), name="Untitled (1).ipynb")
+    _submit(course, "missing_assignment", EX1, _solved(course, EX1))
+    _submit(course, "not_on_roster", EX1, _solved(course, EX1))
+    for name in ("empty_file", "not_json", "wrong_assignment", "unknown_name"):
+        _submit(course, name, EX2, _solved(course, EX2))
+    roster = [*students, "empty_file", "not_json", "wrong_assignment", "unknown_name", "missing_assignment"]
+    (course / "students.txt").write_text("\n".join(roster) + "\n")
+    return students
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for assignment in (EX1, EX2):
+        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    generate_release(course)
+    build_class(course)
+    gradebook_before = (course / "gradebook.db").read_bytes()[:16]
+    report = grade_course(course, jobs=2, timeout=5, progress=lambda *_: None)
+    return course, report, gradebook_before
+
+
+def score(course, student, assignment=EX1):
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return gb.find_submission(assignment, student).score
+
+
+def full(course, assignment=EX1):
+    return sum(_points(course, assignment).values())
+
+
+def target_points(course):
+    return _points(course, EX1)[f"test_{TARGET}"]
+
+
+def problems_of(report, student):
+    return [str(p) for p in report.problems if p.student == student]
+
+
+def test_correct_submission_full_marks_and_untouched_zero(graded):
+    course, _, _ = graded
+    assert score(course, "perfect") == full(course)
+    assert score(course, "perfect", EX2) == full(course, EX2)
+    assert score(course, "untouched") == 0
+
+
+def test_planted_bug_loses_exactly_that_function(graded):
+    course, _, _ = graded
+    assert score(course, "planted_bug") == full(course) - target_points(course)
+
+
+@pytest.mark.parametrize("student", sorted(HOSTILE) + ["vandal", "edits_test_cell"])
+def test_hostile_code_earns_nothing_for_that_function_only(graded, student):
+    course, _, _ = graded
+    assert score(course, student) == full(course) - target_points(course)
+    assert score(course, student, EX2) == full(course, EX2)  # the same student's other notebook
+
+
+def test_printing_hundreds_of_megabytes_neither_crashes_nor_costs_points(graded):
+    course, _, _ = graded
+    assert score(course, "prints_a_lot") == full(course)
+    feedback = course / "feedback" / "prints_a_lot" / EX1 / f"{EX1}.html"
+    assert feedback.stat().st_size < 20_000_000
+
+
+@pytest.mark.parametrize("student", ["deletes_test_cells", "test_cells_to_markdown", "duplicates_answer_cell"])
+def test_structural_damage_is_repaired_and_graded(graded, student):
+    course, report, _ = graded
+    assert score(course, student) == full(course)
+    outcome = next(o for o in report.outcomes if o.student == student and o.assignment == EX1)
+    assert outcome.notes, "the repair must be reported"
+
+
+def test_vandal_could_not_touch_the_course(graded):
+    course, _, gradebook_before = graded
+    assert (course / "gradebook.db").read_bytes()[:16] == gradebook_before
+    victim = course / "submitted" / "perfect" / EX1 / f"{EX1}.ipynb"
+    assert nbformat.read(victim, as_version=4).cells  # still a notebook
+
+
+@pytest.mark.parametrize("student, words", [
+    ("empty_file", "empty"), ("not_json", "not valid JSON"), ("wrong_assignment", f"notebook of {EX2}"),
+    ("unknown_name", "Untitled (1).ipynb"), ("missing_assignment", "missing"), ("not_on_roster", "unknown student"),
+])
+def test_bad_input_is_reported_and_the_rest_graded(graded, student, words):
+    course, report, _ = graded
+    assert any(words in p for p in problems_of(report, student)), problems_of(report, student)
+    if student not in ("missing_assignment", "not_on_roster"):
+        assert score(course, student, EX2) == full(course, EX2)  # their other notebook is graded
+    if student == "not_on_roster":
+        assert not (course / "autograded" / student).exists()
+
+
+def test_feedback_explains_without_revealing_hidden_tests(graded):
+    course, _, _ = graded
+    html = (course / "feedback" / "planted_bug" / EX1 / f"{EX1}.html").read_text()
+    assert "Hidden tests FAILED" in html and "d_power" in html
+    assert "BEGIN HIDDEN TESTS" not in html and "run_hidden_tests" not in html
+    assert "autograder.instructor" not in html
+
+
+def test_grades_csv_matches_gradebook(graded):
+    course, _, _ = graded
+    rows = {(r["student_id"], r["assignment"]): float(r["score"]) for r in csv.DictReader(open(course / "grades.csv"))}
+    assert rows["perfect", EX1] == full(course)
+    assert rows["planted_bug", EX1] == full(course) - target_points(course)
+
+
+def test_no_lost_or_doubled_gradebook_rows(graded):
+    course, report, _ = graded
+    graded_ex1 = sorted(o.student for o in report.outcomes if o.assignment == EX1)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert sorted(s.student.id for s in gb.assignment_submissions(EX1)) == graded_ex1
+        for outcome in report.outcomes:
+            submission = gb.find_submission_notebook(outcome.assignment, outcome.assignment, outcome.student)
+            names = [g.name for g in submission.grades]
+            assert sorted(names) == sorted(_points(course, outcome.assignment))
+
+
+def test_rerun_after_fix_grades_only_the_fixed_file(graded):
+    course, _, _ = graded
+    perfect_before = score(course, "perfect")
+    autograded_mtime = (course / "autograded" / "perfect" / EX1 / f"{EX1}.ipynb").stat().st_mtime
+    _submit(course, "not_json", EX1, _solved(course, EX1))
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--course", str(course), "--jobs", "2",
+                           "--timeout", "5", "--assignment", EX1], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert score(course, "not_json") == full(course)
+    assert score(course, "perfect") == perfect_before
+    assert (course / "autograded" / "perfect" / EX1 / f"{EX1}.ipynb").stat().st_mtime == autograded_mtime
+    assert "unchanged" in proc.stdout
