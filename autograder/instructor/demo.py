@@ -48,27 +48,27 @@ HOSTILE = {
 }
 
 
-def _grade_id(cell):
+def grade_id_of(cell):
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
-def _answers(course, assignment):
+def solution_answers(course, assignment):
     nb = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {_grade_id(c): c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    return {grade_id_of(c): c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
 
 
-def _points(course, assignment):
+def test_points(course, assignment):
     nb = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {_grade_id(c)[len("test_"):]: float(c.metadata["nbgrader"].get("points", 0))
+    return {grade_id_of(c)[len("test_"):]: float(c.metadata["nbgrader"].get("points", 0))
             for c in nb.cells if is_test_cell(c)}
 
 
-def _write_student(course, student, assignment, answers, drop_tests=False):
+def write_student(course, student, assignment, answers, drop_tests=False):
     release = nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
     nb = copy.deepcopy(release)
     for cell in nb.cells:
-        if _grade_id(cell) in answers:
-            cell.source = answers[_grade_id(cell)]
+        if grade_id_of(cell) in answers:
+            cell.source = answers[grade_id_of(cell)]
     if drop_tests:
         nb.cells = [c for c in nb.cells if not is_test_cell(c)]
     path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
@@ -81,15 +81,15 @@ def build_class(course, assignments):
     """Write the synthetic submissions; returns {(student, assignment): expected score}."""
     expected = {}
     for index, assignment in enumerate(assignments):
-        answers, points = _answers(course, assignment), _points(course, assignment)
+        answers, points = solution_answers(course, assignment), test_points(course, assignment)
         full = sum(points.values())
-        _write_student(course, "perfect", assignment, answers)
+        write_student(course, "perfect", assignment, answers)
         expected["perfect", assignment] = full
-        _write_student(course, "untouched", assignment, {})
+        write_student(course, "untouched", assignment, {})
         expected["untouched", assignment] = 0.0
         target = list(points)[index % len(points)]
         buggy = dict(answers, **{target: answers[target] + PLANTED_BUG.format(name=target)})
-        _write_student(course, "planted_bug", assignment, buggy)
+        write_student(course, "planted_bug", assignment, buggy)
         expected["planted_bug", assignment] = full - points[target]
         if index < 2:
             sabotaged = dict(zip(HOSTILE, list(points)))
@@ -97,7 +97,7 @@ def build_class(course, assignments):
             for kind, name in sabotaged.items():
                 hostile[name] = HOSTILE[kind].format(name=name, assignment=assignment,
                                                      target=str(course / "gradebook.db"))
-            _write_student(course, "hostile", assignment, hostile, drop_tests=True)
+            write_student(course, "hostile", assignment, hostile, drop_tests=True)
             expected["hostile", assignment] = full - sum(points[n] for n in sabotaged.values())
     broken = course / "submitted" / "broken"
     (broken / assignments[0]).mkdir(parents=True)
