@@ -1,0 +1,69 @@
+"""The students' self-check, on the untouched release, the solutions and a planted bug."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.selfcheck import FAILED, NOT_IMPLEMENTED, PASSED, check, check_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+A = "ex01_differentiation"
+RELEASE = ROOT / "exercises" / A / f"{A}.ipynb"
+SOLUTION = ROOT / "solutions" / A / f"{A}.ipynb"
+
+
+def _statuses(path):
+    return {s.name: s for s in check_notebook(path, timeout=120)}
+
+
+def _with_answer(tmp_path, grade_id, source):
+    nb = nbformat.read(SOLUTION, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = source
+    path = tmp_path / f"{A}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_release_is_all_not_implemented():
+    statuses = _statuses(RELEASE)
+    assert statuses and {s.status for s in statuses.values()} == {NOT_IMPLEMENTED}
+
+
+def test_solution_passes_everything_and_exit_status_zero():
+    proc = subprocess.run([sys.executable, "-m", "autograder", "check", str(SOLUTION)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "FAILED" not in proc.stdout and "not implemented" not in proc.stdout
+
+
+def test_planted_bug_fails_with_diagnosis_and_nonzero_exit(tmp_path):
+    path = _with_answer(tmp_path, "d_power", "def d_power(x, c):\n    return -c * x ** (c - 1)\n")
+    statuses = _statuses(path)
+    assert statuses["d_power"].status == FAILED
+    assert statuses["d_power"].detail  # the assertion's message is shown
+    assert all(s.status == PASSED for name, s in statuses.items() if name != "d_power")
+    proc = subprocess.run([sys.executable, "-m", "autograder", "check", str(path)], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 1 and "d_power" in proc.stdout and "FAILED" in proc.stdout
+
+
+def test_in_notebook_check_runs_one_functions_public_tests(tmp_path, monkeypatch, capsys):
+    shutil.copy(RELEASE, tmp_path / RELEASE.name)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec("import numpy as np\ndef d_power(x, c):\n    return c * x ** (c - 1)\n", namespace)
+    assert check("d_power", namespace).status == PASSED
+    exec("def d_power(x, c):\n    return c * x ** c\n", namespace)
+    assert check("d_power", namespace).status == FAILED
+    exec("def d_power(x, c):\n    raise NotImplementedError()\n", namespace)
+    assert check("d_power", namespace).status == NOT_IMPLEMENTED
+    assert "d_power" in capsys.readouterr().out
+    with pytest.raises(LookupError):
+        check("no_such_function", namespace)
