@@ -100,7 +100,7 @@ def test_instructor_sees_assignments_in_formgrader(lab, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(f"{base}/formgrader?token={token}")
     page.wait_for_url("**/formgrader/manage_assignments**", timeout=60_000)
-    page.get_by_text(ASSIGNMENT).first.wait_for(timeout=60_000)
+    page.get_by_role("link", name=ASSIGNMENT).wait_for(timeout=60_000)
     page.screenshot(path=str(tmp_path / "formgrader.png"), full_page=True)
     api = page.request.get(f"{base}/formgrader/api/assignments?token={token}")
     assert api.ok and ASSIGNMENT in {a["name"] for a in api.json()}
