@@ -17,6 +17,7 @@ exceed its time budget is re-run with its code shown but not executed.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -54,6 +55,7 @@ class Outcome:
     notes: list = field(default_factory=list)
     autograded: Path | None = None
     feedback: Path | None = None
+    error: str = ""
 
 
 @dataclass
@@ -237,7 +239,7 @@ def _without_hidden_lines(traceback):
 
 def _not_executed(notebook, reason):
     """A copy whose student code is shown as comments instead of being run."""
-    nb = nbformat.from_dict(json.loads(nbformat.writes(notebook)))
+    nb = copy.deepcopy(notebook)
     for cell in nb.cells:
         if cell.cell_type == "code" and not is_test_cell(cell):
             code = "\n".join("# " + line for line in cell.source.splitlines())
@@ -246,37 +248,42 @@ def _not_executed(notebook, reason):
 
 
 def grade_batch(course, scratch, index, assignment, batch, templates, snapshot, timeout):
-    """Grade submissions of one assignment in a private scratch course; returns Outcomes."""
+    """Grade submissions of one assignment in a private scratch course; returns Outcomes
+    (an Outcome with `error` set could not be graded; the others in the batch still are)."""
     job = Job(course, Path(scratch) / f"job-{index}", assignment, snapshot, timeout)
-    outcomes, normalized, verdicts = {}, {}, {}
+    outcomes, normalized, verdicts = [], {}, {}
     for sub in batch:
         outcome = Outcome(sub.student, assignment, sub.digest())
-        notebook, outcome.notes = normalize_submission(nbformat.read(sub.path, as_version=4), templates[assignment])
-        normalized[sub.student] = notebook
-        verdicts[sub.student] = job.judge(sub.student, job.submit(sub.student, notebook))
-        outcomes[sub.student] = outcome
+        outcomes.append(outcome)
+        try:
+            notebook, outcome.notes = normalize_submission(nbformat.read(sub.path, as_version=4),
+                                                           templates[assignment])
+            verdicts[sub.student] = job.judge(sub.student, job.submit(sub.student, notebook))
+            normalized[sub.student] = notebook
+        except Exception as exc:  # noqa: BLE001 - reported for this student only
+            outcome.error = f"could not be graded: {type(exc).__name__}: {exc}"
+    gradable = [o for o in outcomes if not o.error]
     code_cells = sum(c.cell_type == "code" for c in templates[assignment].cells)
-    budget = len(batch) * (timeout * code_cells + 120)
-    job.autograde([s.student for s in batch], budget)
-    for sub in batch:
-        if not job.graded(sub.student):
+    per_notebook = timeout * code_cells + 120
+    if gradable:
+        job.autograde([o.student for o in gradable], per_notebook * len(gradable))
+    for outcome in gradable:
+        if not job.graded(outcome.student):
             reason = "this notebook stopped or stalled the grading kernel"
-            job.submit(sub.student, _not_executed(normalized[sub.student], reason))
-            job.autograde([sub.student], timeout * code_cells + 120)
-            outcomes[sub.student].notes.append(reason + "; its code was graded function by function")
-    for sub in batch:
-        outcome = outcomes[sub.student]
-        if job.graded(sub.student):
-            outcome.scores = job.apply_verdicts(sub.student, verdicts[sub.student])
-            job.annotate(sub.student, verdicts[sub.student], outcome.notes)
+            job.submit(outcome.student, _not_executed(normalized[outcome.student], reason))
+            job.autograde([outcome.student], per_notebook)
+            outcome.notes.append(reason + "; its code was graded function by function")
+        if job.graded(outcome.student):
+            outcome.scores = job.apply_verdicts(outcome.student, verdicts[outcome.student])
+            job.annotate(outcome.student, verdicts[outcome.student], outcome.notes)
         else:
-            outcome.notes.append("nbgrader could not grade this notebook")
-    job.feedback()
-    for sub in batch:
-        outcome = outcomes[sub.student]
-        outcome.autograded = job.root / "autograded" / sub.student / assignment
-        outcome.feedback = job.root / "feedback" / sub.student / assignment
-    return list(outcomes.values())
+            outcome.error = "nbgrader could not grade this notebook"
+    if any(not o.error for o in outcomes):
+        job.feedback()
+    for outcome in outcomes:
+        outcome.autograded = job.root / "autograded" / outcome.student / assignment
+        outcome.feedback = job.root / "feedback" / outcome.student / assignment
+    return outcomes
 
 
 # --------------------------------------------------------------------------- merge (main process only)
@@ -361,6 +368,9 @@ def grade_course(course, *, assignments=None, students=None, import_from=None, j
                     problems += [Problem(s.student, assignment, f"grading failed: {exc}") for s in batch]
                     continue
                 for outcome in results:
+                    if outcome.error:
+                        problems.append(Problem(outcome.student, assignment, outcome.error))
+                        continue
                     merge(course, outcome)
                     state[f"{outcome.student}/{outcome.assignment}"] = outcome.digest
                     _save_state(course, state)
