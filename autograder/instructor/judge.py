@@ -181,12 +181,13 @@ def evaluate(case, reply):
 
 def judge_function(sandbox, battery, function):
     cases = battery.iter_cases(function)
-    failures = []
+    failures, stopped = [], False
     for case in cases:
         try:
             problem = evaluate(case, sandbox.run(case))
         except SandboxFailure as exc:
             failures.append((case, str(exc)))
+            stopped = True
             break
         if problem:
             failures.append((case, problem))
@@ -196,7 +197,9 @@ def judge_function(sandbox, battery, function):
         return Verdict(True, f"{function}: passed all {len(cases)} hidden test cases.", len(cases), 0)
     if failures[0][1].startswith("not implemented"):
         return Verdict(False, f"{function}: not implemented yet (raises NotImplementedError).", len(cases), len(cases))
-    lines = [f"{function}: failed {len(failures)} of {len(cases)} hidden test cases."]
+    summary = (f"stopped at hidden test case {cases.index(failures[-1][0]) + 1} of {len(cases)}" if stopped
+               else f"failed {len(failures)} of {len(cases)} hidden test cases")
+    lines = [f"{function}: {summary}."]
     reported = []
     for case, problem in failures:
         if problem not in reported and len(reported) < MAX_REPORTED_FAILURES:

@@ -1,0 +1,111 @@
+"""The judge and its sandbox, directly: what student code can and cannot do while graded."""
+
+import json
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import wire
+from autograder.instructor.judge import judge_cells
+from autograder.instructor.normalize import normalize_submission
+
+A = "ex01_differentiation"
+GOOD = "def d_power(x, c):\n    return c * x ** (c - 1)\n"
+
+
+def verdict(*cells, function="d_power"):
+    return judge_cells(A, ["import numpy as np", *cells], [function])[function]
+
+
+def test_correct_code_passes():
+    assert verdict(GOOD).passed
+
+
+@pytest.mark.parametrize("source, words", [
+    ("from autograder.instructor.reference.ex01_differentiation import d_power", "NameError"),
+    ("import autograder.instructor.judge\n" + GOOD, "NameError"),
+    ("open(__import__('autograder').__file__.replace('__init__.py', 'instructor/reference/ex01_differentiation.py')).read()\n" + GOOD,
+     "NameError"),
+    ("import subprocess\nsubprocess.run(['true'])\n" + GOOD, "NameError"),
+    ("open('/tmp/autograder-should-not-exist.txt', 'w').write('x')\n" + GOOD, "NameError"),
+    ("import ctypes\nctypes.CDLL(None)\n" + GOOD, "NameError"),
+])
+def test_forbidden_actions_at_load_time_leave_the_function_undefined(source, words):
+    result = verdict(source)
+    assert not result.passed and words in result.message
+
+
+def test_forbidden_actions_inside_the_function_fail_it():
+    source = ("import os, signal\ndef d_power(x, c):\n    os.kill(os.getpid(), signal.SIGKILL)\n")
+    result = verdict(source)
+    assert not result.passed and "not allowed" in result.message
+
+
+@pytest.mark.parametrize("body, words", [
+    ("    while True:\n        pass\n", "timed out"),
+    ("    import os\n    os._exit(3)\n", "ended the grading process"),
+    ("    import sys\n    sys.exit(0)\n", "SystemExit"),
+    ("    raise NotImplementedError()\n", "not implemented"),
+])
+def test_misbehaving_function_fails_alone(body, words):
+    results = judge_cells(A, ["import numpy as np", "def d_power(x, c):\n" + body,
+                              "def average_rate_of_change(f, a, b):\n    if a == b:\n        raise ValueError\n"
+                              "    return (f(b) - f(a)) / (b - a)\n"], ["d_power", "average_rate_of_change"])
+    assert not results["d_power"].passed and words in results["d_power"].message
+    assert results["average_rate_of_change"].passed  # the next function is graded in a fresh sandbox
+
+
+def test_hanging_cell_is_skipped_and_later_cells_still_load():
+    result = verdict("while True:\n    pass\n", GOOD)
+    assert result.passed
+
+
+def test_in_place_modification_is_caught():
+    result = verdict("def d_power(x, c):\n    x *= 0\n    x += c * (x + 1) ** (c - 1)\n    return x\n")
+    assert not result.passed
+
+
+def test_printing_is_harmless():
+    assert verdict("def d_power(x, c):\n    print('x' * 10_000_000)\n    return c * x ** (c - 1)\n").passed
+
+
+def test_wire_round_trip_and_refuses_objects():
+    value = {"a": (np.arange(6.0).reshape(2, 3), 1, 2.5, None, True), "b": [np.int64(3), "s"]}
+    back = wire.loads(wire.dumps(value))
+    np.testing.assert_array_equal(back["a"][0], value["a"][0])
+    assert back["a"][1:] == (1, 2.5, None, True) and back["b"] == [3, "s"]
+    with pytest.raises(wire.WireError):
+        wire.dumps(object())
+    with pytest.raises(wire.WireError):
+        wire.dumps(np.array([object()]))
+    with pytest.raises((wire.WireError, ValueError, KeyError)):
+        wire.loads(json.dumps({"__array__": "AAAA", "dtype": "object", "shape": [1]}).encode())
+
+
+def _nb(*cells):
+    return nbformat.v4.new_notebook(cells=list(cells))
+
+
+def _cell(source, grade_id=None, **flags):
+    meta = {"nbgrader": {"grade_id": grade_id, "grade": flags.get("grade", False),
+                         "solution": flags.get("solution", False), "locked": flags.get("locked", False),
+                         "schema_version": 3}} if grade_id else {}
+    return nbformat.v4.new_code_cell(source, metadata=meta)
+
+
+def test_normalize_repairs_structure():
+    template = _nb(_cell("import numpy as np", "setup", locked=True),
+                   _cell("def f():\n    raise NotImplementedError()", "f", solution=True),
+                   _cell("assert f() == 1", "test_f", grade=True, locked=True))
+    md = nbformat.v4.new_markdown_cell("assert f() == 1", metadata=template.cells[2].metadata)
+    submitted = _nb(template.cells[0], _cell("def f():\n    return 0", "f", solution=True),
+                    _cell("helper = 1"), _cell("def f():\n    return 1", "f", solution=True), md)
+    fixed, repairs = normalize_submission(submitted, template)
+    sources = [c.source for c in fixed.cells]
+    assert sources == ["import numpy as np", "def f():\n    return 1", "helper = 1", "assert f() == 1"]
+    assert fixed.cells[3].cell_type == "code"
+    assert any("appeared 2 times" in r for r in repairs) and any("markdown" in r for r in repairs)
+    deleted, repairs = normalize_submission(_nb(template.cells[0]), template)
+    assert [c.source for c in deleted.cells] == [c.source for c in template.cells]
+    assert any("deleted" in r for r in repairs)
