@@ -2,11 +2,26 @@
 
 import numpy as np
 
-from autograder.instructor.battery import FN, Battery, call_case, expect_array, expect_scalar, raises_case
+from autograder.gradcheck import numerical_gradient
+from autograder.instructor.battery import (FN, Battery, Case, call_case, expect_array, expect_scalar,
+                                           expect_tuple, raises_case)
 from autograder.instructor.reference import ex01_differentiation as ref
 from autograder.probes import FUNCTIONS
 
 battery = Battery("ex01_differentiation")
+SHAPES = [(), (1,), (5,), (2, 3)]
+
+
+def _derivative_cases(rng, name, reference, primitive, low=-2.0, high=2.0, extra=(), args=()):
+    """Cases for an elementwise derivative: reference values and the numeric derivative of `primitive`."""
+    points = [rng.uniform(low, high, size=shape) for shape in SHAPES] + [np.asarray(e, dtype=float) for e in extra]
+    for x in points:
+        expected = reference(x, *args)
+        numeric = numerical_gradient(lambda v: np.sum(primitive(v, *args)), np.array(x, dtype=float))
+        check_ref = expect_array(expected, name=f"{name}(x)")
+        check_num = expect_array(numeric, name=f"{name}(x) vs the numeric derivative", rtol=1e-5, atol=1e-6)
+        yield call_case(f"x of shape {np.shape(x)}" + (f", args {args}" if args else ""), name, (x, *args),
+                        lambda result, a=check_ref, b=check_num: a(result) or b(result))
 
 
 @battery.cases("average_rate_of_change")
@@ -15,14 +30,165 @@ def _(rng):
         a, b = rng.uniform(-2, 2, size=2)
         yield call_case(f"f={name}, a={a:.3f}, b={b:.3f}", "average_rate_of_change", (FN(name), a, b),
                         expect_scalar(ref.average_rate_of_change(FUNCTIONS[name], a, b)))
-    yield call_case("f=square, a=2, b=4 (slope 6)", "average_rate_of_change", (FN("square"), 2.0, 4.0),
-                    expect_scalar(6.0))
+    yield call_case("f=square, a=2, b=4", "average_rate_of_change", (FN("square"), 2.0, 4.0), expect_scalar(6.0))
+    yield call_case("f=cube, a=3, b=-1 (b < a)", "average_rate_of_change", (FN("cube"), 3.0, -1.0), expect_scalar(7.0))
     yield raises_case("a == b", "average_rate_of_change", (FN("square"), 1.5, 1.5), "ValueError")
+
+
+def _difference_cases(rng, name, reference, true_tol):
+    for fname, dname in (("sin", "cos"), ("exp", "exp"), ("cube", "d_cube")):
+        for shape in ((), (4,), (2, 3)):
+            x = rng.uniform(-1.5, 1.5, size=shape)
+            h = float(rng.choice([1e-5, 1e-3, 0.1]))
+            expected = reference(FUNCTIONS[fname], x, h)
+            exact = FUNCTIONS[dname](x)
+            check = expect_array(expected, name=f"{name}", rtol=1e-7, atol=1e-9)
+            near = expect_array(exact, name=f"{name} vs the true derivative", rtol=0, atol=true_tol(h))
+            yield call_case(f"f={fname}, x {np.shape(x)}, h={h:g}", name, (FN(fname), x), 
+                            lambda r, c=check, n=near: c(r) or n(r), kwargs={"h": h})
+    x = rng.uniform(-1, 1, size=3)
+    yield call_case("default h", name, (FN("sin"), x), expect_array(reference(np.sin, x, 1e-5), rtol=1e-7))
+
+
+@battery.cases("forward_difference")
+def _(rng):
+    yield from _difference_cases(rng, "forward_difference", ref.forward_difference, lambda h: 10 * h + 1e-8)
+
+
+@battery.cases("central_difference")
+def _(rng):
+    yield from _difference_cases(rng, "central_difference", ref.central_difference, lambda h: 5 * h * h + 1e-8)
+
+
+@battery.cases("tangent_line")
+def _(rng):
+    for fname, dname in (("square", "d_square"), ("sin", "cos"), ("quartic", "d_quartic")):
+        a = float(rng.uniform(-2, 2))
+        points = [float(p) for p in rng.uniform(-3, 3, size=3)] + [rng.uniform(-1, 1, size=4)]
+        t = ref.tangent_line(FUNCTIONS[fname], FUNCTIONS[dname], a)
+        expected = [t(p) for p in points]
+
+        def check(result, expected=expected):
+            values = result["value"]
+            for got, want in zip(values, expected):
+                problem = expect_array(want, name="t(x)")({"value": got})
+                if problem:
+                    return problem
+            return None
+        yield Case(f"f={fname}, a={a:.3f}", "call_returned", ("tangent_line", [FN(fname), FN(dname), a], points), check)
 
 
 @battery.cases("d_power")
 def _(rng):
-    for shape in [(), (1,), (7,), (3, 4)]:
-        x = rng.uniform(0.2, 3.0, size=shape)
-        c = float(rng.choice([-2.0, 0.5, 3.0, 10.0]))
-        yield call_case(f"x {np.shape(x)}, c={c}", "d_power", (x, c), expect_array(ref.d_power(x, c)))
+    for c in (3.0, -2.0, 0.5, 10.0, 1.0):
+        yield from _derivative_cases(rng, "d_power", ref.d_power, lambda v, c: v ** c, 0.2, 2.5, args=(c,))
+
+
+@battery.cases("d_exp_log")
+def _(rng):
+    yield from _derivative_cases(rng, "d_exp_log", ref.d_exp_log, lambda v: np.exp(v) * np.log(v), 0.05, 3.0,
+                                 extra=[[0.01, 1.0, 5.0]])
+
+
+@battery.cases("d_x2_over_exp")
+def _(rng):
+    yield from _derivative_cases(rng, "d_x2_over_exp", ref.d_x2_over_exp, lambda v: v ** 2 / np.exp(v), -3, 5,
+                                 extra=[[0.0, 2.0]])
+
+
+@battery.cases("d_tanh")
+def _(rng):
+    yield from _derivative_cases(rng, "d_tanh", ref.d_tanh, np.tanh, -3, 3)
+    big = np.array([-1000.0, -30.0, 30.0, 1000.0])
+    yield call_case("large |x| (no overflow, no NaN)", "d_tanh", (big,), expect_array(ref.d_tanh(big)))
+
+
+@battery.cases("d_cos_x3")
+def _(rng):
+    yield from _derivative_cases(rng, "d_cos_x3", ref.d_cos_x3, lambda v: np.cos(v ** 3), -1.5, 1.5)
+
+
+@battery.cases("d_sin_shift")
+def _(rng):
+    for tau in (0.0, 0.7, -2.0):
+        yield from _derivative_cases(rng, "d_sin_shift", ref.d_sin_shift, lambda v, tau: np.sin(v - tau), -3, 3,
+                                     args=(tau,))
+
+
+@battery.cases("d_square_diff")
+def _(rng):
+    for a in (0.0, 1.5, -3.0):
+        yield from _derivative_cases(rng, "d_square_diff", ref.d_square_diff, lambda v, a: (a - v) ** 2, -3, 3,
+                                     args=(a,))
+
+
+@battery.cases("sigmoid")
+def _(rng):
+    for shape in SHAPES:
+        x = rng.uniform(-6, 6, size=shape)
+        yield call_case(f"x of shape {np.shape(x)}", "sigmoid", (x,), expect_array(ref.sigmoid(x)))
+    big = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
+    yield call_case("x = +-1000 (stable, in [0, 1])", "sigmoid", (big,), expect_array(ref.sigmoid(big), atol=1e-12))
+
+
+@battery.cases("d_sigmoid")
+def _(rng):
+    yield from _derivative_cases(rng, "d_sigmoid", ref.d_sigmoid, ref.sigmoid, -6, 6)
+    big = np.array([-1000.0, 1000.0])
+    yield call_case("x = +-1000", "d_sigmoid", (big,), expect_array(ref.d_sigmoid(big), atol=1e-12))
+
+
+def _module_cases(rng, cls, forward, low=-2.0, high=2.0):
+    reference = getattr(ref, cls)
+    for shape in SHAPES:
+        x = rng.uniform(low, high, size=shape)
+        upstream = rng.standard_normal(np.shape(x))
+        module = reference()
+        y = module.forward(np.array(x))
+        dx = module.backward(np.array(upstream))
+        numeric = numerical_gradient(lambda v: np.sum(forward(v) * upstream), np.array(x, dtype=float))
+        check = expect_tuple(expect_array(y, name="forward(u)"), expect_array(dx, name="backward(upstream)"))
+        check_num = expect_tuple(expect_array(y, name="forward(u)"),
+                                 expect_array(numeric, name="backward vs numeric", rtol=1e-5, atol=1e-6))
+        yield Case(f"u of shape {np.shape(x)}", "module_roundtrip", (cls, x, upstream),
+                   lambda r, a=check, b=check_num: a(r) or b(r), inputs=[x, upstream])
+
+
+@battery.cases("Negate")
+def _(rng):
+    yield from _module_cases(rng, "Negate", lambda v: -v)
+
+
+@battery.cases("Exp")
+def _(rng):
+    yield from _module_cases(rng, "Exp", np.exp)
+
+
+@battery.cases("AddOne")
+def _(rng):
+    yield from _module_cases(rng, "AddOne", lambda v: 1 + v)
+
+
+@battery.cases("Reciprocal")
+def _(rng):
+    yield from _module_cases(rng, "Reciprocal", lambda v: 1 / v, 0.3, 3.0)
+    yield from _module_cases(rng, "Reciprocal", lambda v: 1 / v, -3.0, -0.3)
+
+
+@battery.cases("sigmoid_via_modules")
+def _(rng):
+    for shape in SHAPES:
+        x = rng.uniform(-5, 5, size=shape)
+        s = ref.sigmoid(x)
+        yield call_case(f"x of shape {np.shape(x)}", "sigmoid_via_modules", (x,),
+                        expect_tuple(expect_array(s, name="y"), expect_array(s * (1 - s), name="dy_dx")))
+
+
+@battery.cases("gradient_descent_1d")
+def _(rng):
+    settings = [("d_two_x_squared", 1.0, 1.0, 3), ("d_two_x_squared", 1.0, 0.1, 10), ("d_quartic", 0.7, 0.01, 25),
+                ("d_shifted_square_3", float(rng.uniform(-5, 5)), 0.3, 15), ("d_two_x_squared", -2.0, 0.05, 0)]
+    for dname, x0, lr, n in settings:
+        expected = list(ref.gradient_descent_1d(FUNCTIONS[dname], x0, lr, n))
+        yield call_case(f"df={dname}, x0={x0:.3f}, lr={lr}, n_steps={n}", "gradient_descent_1d",
+                        (FN(dname), x0, lr, n), expect_array(expected, name="iterates", rtol=1e-9))
