@@ -1,0 +1,119 @@
+"""ex02_total_derivatives: plausible wrong answers are rejected by the hidden battery, correct variants accepted."""
+
+import time
+
+import pytest
+
+from autograder.instructor.batteries import load_battery
+from autograder.instructor.judge import judge_notebook
+from tests.mutation import ROOT, verdict_with
+
+A = "ex02_total_derivatives"
+
+
+def d(name, args, body):
+    return f"def {name}({args}):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+
+
+MUTANTS = {
+    "total_derivative": [
+        d("total_derivative", "dz_dy, dy_dx", "return np.sum(dz_dy) * np.sum(dy_dx)"),
+        d("total_derivative", "dz_dy, dy_dx", "return dz_dy * dy_dx"),
+        d("total_derivative", "dz_dy, dy_dx", "return np.asarray(dz_dy).T @ dy_dx if np.ndim(dz_dy) == 2 else dz_dy @ dy_dx"),
+        d("total_derivative", "dz_dy, dy_dx", "return np.sum(np.asarray(dz_dy) * dy_dx, axis=0)"),
+    ],
+    "d_cosh_total": [
+        d("d_cosh_total", "x", "return 0.5 * (np.exp(x) + np.exp(-x))"),
+        d("d_cosh_total", "x", "return 0.5 * np.exp(x)"),
+        d("d_cosh_total", "x", "return np.exp(x) - np.exp(-x)"),
+    ],
+    "d_sinh_total": [
+        d("d_sinh_total", "x", "return 0.5 * (np.exp(x) - np.exp(-x))"),
+        d("d_sinh_total", "x", "return 0.5 * (np.exp(x) + np.exp(x))"),
+        d("d_sinh_total", "x", "return np.exp(x) + np.exp(-x)"),
+    ],
+    "d_tanh_total": [
+        d("d_tanh_total", "x", "return 2 / (np.exp(x) + np.exp(-x)) ** 2"),
+        d("d_tanh_total", "x", "return 1 + np.tanh(x) ** 2"),
+        d("d_tanh_total", "x", "u, v = np.exp(x), np.exp(-x)\nreturn 2 * v * u / (u + v) ** 2"),
+    ],
+    "bce": [
+        d("bce", "y, y_hat", "return y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)"),
+        d("bce", "y, y_hat", "return -np.mean(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat))"),
+        d("bce", "y, y_hat", "return -(y * np.log(y_hat) + y * np.log(1 - y_hat))"),
+        d("bce", "y, y_hat", "return -(y * np.log(y_hat + 1e-7) + (1 - y) * np.log(1 - y_hat + 1e-7))"),
+    ],
+    "d_bce": [
+        d("d_bce", "y, y_hat", "return y / y_hat - (1 - y) / (1 - y_hat)"),
+        d("d_bce", "y, y_hat", "return -y / y_hat"),
+        d("d_bce", "y, y_hat", "return (y_hat - y) / y_hat"),
+    ],
+    "linear_regression_grads": [
+        d("linear_regression_grads", "x, y, w, b", "r = y - (w * x + b)\nreturn float(2 * np.mean(r * x)), float(2 * np.mean(r))"),
+        d("linear_regression_grads", "x, y, w, b", "r = y - (w * x + b)\nreturn float(-2 * np.sum(r * x)), float(-2 * np.sum(r))"),
+        d("linear_regression_grads", "x, y, w, b", "r = y - (w * x + b)\nreturn float(-np.mean(r * x)), float(-np.mean(r))"),
+        d("linear_regression_grads", "x, y, w, b", "r = y - (w * x + b)\nreturn float(-2 * np.mean(r)), float(-2 * np.mean(r * x))"),
+    ],
+    "linear_regression_grads_vec": [
+        d("linear_regression_grads_vec", "X, y, w, b", "r = y - (X @ w + b)\nreturn -2 * X.T @ r, float(-2 * np.mean(r))"),
+        d("linear_regression_grads_vec", "X, y, w, b", "r = y - (X @ w + b)\nreturn 2 * X.T @ r / len(y), float(2 * np.mean(r))"),
+        d("linear_regression_grads_vec", "X, y, w, b", "r = y - (X @ w + b)\nreturn -2 * np.mean(r) * np.ones_like(w), float(-2 * np.mean(r))"),
+        d("linear_regression_grads_vec", "X, y, w, b", "r = y - (X @ w + b)\nreturn -2 * (r @ X) / len(y), float(-2 * np.mean(r * X[:, 0]))"),
+    ],
+    "logistic_regression_grads": [
+        d("logistic_regression_grads", "X, y, w, b", "p = 1 / (1 + np.exp(-(X @ w + b)))\nreturn X.T @ (y - p) / len(y), float(np.mean(y - p))"),
+        d("logistic_regression_grads", "X, y, w, b", "p = 1 / (1 + np.exp(-(X @ w + b)))\nreturn X.T @ (p - y), float(np.sum(p - y))"),
+        d("logistic_regression_grads", "X, y, w, b", "p = 1 / (1 + np.exp(-(X @ w + b)))\nreturn X.T @ ((p - y) * p * (1 - p)) / len(y), float(np.mean((p - y) * p * (1 - p)))"),
+        d("logistic_regression_grads", "X, y, w, b", "z = X @ w + b\nreturn X.T @ (z - y) / len(y), float(np.mean(z - y))"),
+    ],
+}
+
+CORRECT = {
+    "total_derivative": [d("total_derivative", "dz_dy, dy_dx",
+                           "dz_dy = np.asarray(dz_dy)\nif dz_dy.ndim == 1:\n    return float(sum(a * b for a, b in zip(dz_dy, dy_dx)))\n"
+                           "return np.array([sum(a * b for a, b in zip(row, dy_dx)) for row in dz_dy])")],
+    "d_cosh_total": [d("d_cosh_total", "x", "return np.sinh(x)")],
+    "d_sinh_total": [d("d_sinh_total", "x", "return np.cosh(x)")],
+    "d_tanh_total": [d("d_tanh_total", "x", "return 1 / np.cosh(np.clip(x, -300, 300)) ** 2")],
+    "bce": [d("bce", "y, y_hat", "return -np.where(y == 1, np.log(y_hat), 0) - np.where(y == 0, np.log1p(-y_hat), 0) "
+              "- np.where((y > 0) & (y < 1), y * np.log(y_hat) + (1 - y) * np.log1p(-y_hat), 0)")],
+    "d_bce": [d("d_bce", "y, y_hat", "return (y_hat - y) / (y_hat * (1 - y_hat))")],
+    "linear_regression_grads": [d("linear_regression_grads", "x, y, w, b",
+                                  "n = len(x)\ndw = db = 0.0\nfor xi, yi in zip(x, y):\n    e = (w * xi + b) - yi\n"
+                                  "    dw += 2 * e * xi / n\n    db += 2 * e / n\nreturn dw, db")],
+    "linear_regression_grads_vec": [d("linear_regression_grads_vec", "X, y, w, b",
+                                      "e = X @ w + b - y\nreturn 2 * e @ X / X.shape[0], 2 * e.mean()")],
+    "logistic_regression_grads": [d("logistic_regression_grads", "X, y, w, b",
+                                    "z = X @ w + b\np = np.where(z >= 0, 1 / (1 + np.exp(-np.abs(z))), np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))))\n"
+                                    "return np.mean((p - y)[:, None] * X, axis=0), np.mean(p - y)")],
+}
+
+
+def _params(table):
+    return [pytest.param(name, src, id=f"{name}-{i}") for name, sources in table.items() for i, src in enumerate(sources)]
+
+
+def test_every_graded_function_has_mutants_and_a_correct_variant():
+    assert set(load_battery(A).functions) == set(MUTANTS) == set(CORRECT)
+    assert all(len(v) >= 3 for v in MUTANTS.values())
+
+
+@pytest.mark.parametrize("name, source", _params(MUTANTS))
+def test_mutant_is_rejected(name, source):
+    verdict = verdict_with(A, name, source)
+    assert not verdict.passed, f"mutant accepted:\n{source}"
+    assert name in verdict.message
+
+
+@pytest.mark.parametrize("name, source", _params(CORRECT))
+def test_correct_variant_is_accepted(name, source):
+    verdict = verdict_with(A, name, source)
+    assert verdict.passed, verdict.message
+
+
+def test_solution_passes_whole_battery_quickly():
+    start = time.perf_counter()
+    verdicts = judge_notebook(ROOT / "solutions" / A / f"{A}.ipynb", A)
+    elapsed = time.perf_counter() - start
+    assert all(v.passed for v in verdicts.values()), {k: v.message for k, v in verdicts.items() if not v.passed}
+    assert elapsed < 10, f"battery took {elapsed:.1f} s"
