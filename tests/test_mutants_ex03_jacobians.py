@@ -1,0 +1,116 @@
+"""ex03_jacobians: plausible wrong answers are rejected by the hidden battery, correct variants accepted."""
+
+import time
+
+import pytest
+
+from autograder.instructor.batteries import load_battery
+from autograder.instructor.judge import judge_notebook
+from tests.mutation import ROOT, verdict_with
+
+A = "ex03_jacobians"
+
+
+def d(name, args, body):
+    return f"def {name}({args}):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+
+
+MUTANTS = {
+    "numerical_jacobian": [
+        d("numerical_jacobian", "f, x, h=1e-5",
+          "cols = []\nfor j in range(len(x)):\n    e = np.zeros(len(x)); e[j] = h\n    cols.append((f(x + e) - f(x - e)) / (2 * h))\nreturn np.array(cols)"),
+        d("numerical_jacobian", "f, x, h=1e-5",
+          "cols = []\nfor j in range(len(x)):\n    e = np.zeros(len(x)); e[j] = h\n    cols.append((f(x + e) - f(x - e)) / h)\nreturn np.stack(cols, axis=1)"),
+        d("numerical_jacobian", "f, x, h=1e-5",
+          "cols = []\nfor j in range(len(x)):\n    x[j] += h; p = f(x); x[j] -= 2 * h; m = f(x)\n    cols.append((p - m) / (2 * h))\nreturn np.stack(cols, axis=1)"),
+        d("numerical_jacobian", "f, x, h=1e-5",
+          "cols = []\nfor j in range(len(x)):\n    e = np.zeros(len(x)); e[j] = h\n    cols.append((f(x + e) - f(x)) / h)\nreturn np.stack(cols, axis=1)"),
+    ],
+    "jacobian_elementwise": [
+        d("jacobian_elementwise", "fprime, z", "return fprime(z)"),
+        d("jacobian_elementwise", "fprime, z", "return np.outer(fprime(z), fprime(z))"),
+        d("jacobian_elementwise", "fprime, z", "return np.diag(z)"),
+    ],
+    "jacobian_affine_x": [
+        d("jacobian_affine_x", "W, x, b", "return W.T"),
+        d("jacobian_affine_x", "W, x, b", "return np.outer(W @ x + b, x)"),
+        d("jacobian_affine_x", "W, x, b", "return np.tile(x, (W.shape[0], 1))"),
+    ],
+    "jacobian_affine_b": [
+        d("jacobian_affine_b", "W, x, b", "return np.eye(W.shape[1])"),
+        d("jacobian_affine_b", "W, x, b", "return np.ones((W.shape[0], W.shape[0]))"),
+        d("jacobian_affine_b", "W, x, b", "return b"),
+    ],
+    "jacobian_affine_W": [
+        d("jacobian_affine_W", "W, x, b", "return np.kron(x, np.eye(W.shape[0]))"),
+        d("jacobian_affine_W", "W, x, b", "return np.tile(x, (W.shape[0], W.shape[0]))"),
+        d("jacobian_affine_W", "W, x, b", "return np.kron(np.eye(W.shape[0]), x).T"),
+    ],
+    "jacobian_softmax": [
+        d("jacobian_softmax", "l", "y = np.exp(l) / np.sum(np.exp(l))\nreturn np.diag(y) - np.outer(y, y)"),
+        d("jacobian_softmax", "l", "e = np.exp(l - l.max()); y = e / e.sum()\nreturn np.diag(y * (1 - y))"),
+        d("jacobian_softmax", "l", "e = np.exp(l - l.max()); y = e / e.sum()\nreturn np.outer(y, y) - np.diag(y)"),
+        d("jacobian_softmax", "l", "e = np.exp(l - l.max()); y = e / e.sum()\nreturn np.diag(y) - np.outer(y, 1 - y)"),
+    ],
+    "chain_jacobians": [
+        d("chain_jacobians", "jacobians", "out = jacobians[0]\nfor J in jacobians[1:]:\n    out = out @ J\nreturn out"),
+        d("chain_jacobians", "jacobians", "out = jacobians[-1]\nfor J in jacobians[:-1]:\n    out = out @ J\nreturn out"),
+        d("chain_jacobians", "jacobians", "return jacobians[-1]"),
+    ],
+    "score_gradients": [
+        d("score_gradients", "x, W, b, u, f, fprime",
+          "z = W @ x + b\ndelta = u * fprime(z)\nreturn {'b': delta, 'W': np.outer(x, delta), 'x': W.T @ delta, 'u': f(z)}"),
+        d("score_gradients", "x, W, b, u, f, fprime",
+          "z = W @ x + b\ndelta = u\nreturn {'b': delta, 'W': np.outer(delta, x), 'x': W.T @ delta, 'u': f(z)}"),
+        d("score_gradients", "x, W, b, u, f, fprime",
+          "z = W @ x + b\ndelta = u * fprime(z)\nreturn {'b': delta, 'W': np.outer(delta, x), 'x': W.T @ u, 'u': f(z)}"),
+        d("score_gradients", "x, W, b, u, f, fprime",
+          "z = W @ x + b\ndelta = u * fprime(z)\nreturn {'b': delta, 'W': np.outer(delta, x), 'x': W.T @ delta, 'u': z}"),
+    ],
+}
+
+CORRECT = {
+    "numerical_jacobian": [d("numerical_jacobian", "f, x, h=1e-5",
+                             "x = np.array(x, dtype=float)\nm = len(np.atleast_1d(f(x)))\nJ = np.empty((m, len(x)))\n"
+                             "for j in range(len(x)):\n    xp = x.copy(); xp[j] += h\n    xm = x.copy(); xm[j] -= h\n"
+                             "    J[:, j] = (f(xp) - f(xm)) / (2 * h)\nreturn J")],
+    "jacobian_elementwise": [d("jacobian_elementwise", "fprime, z", "return np.eye(len(z)) * fprime(z)")],
+    "jacobian_affine_x": [d("jacobian_affine_x", "W, x, b", "return np.array(W)")],
+    "jacobian_affine_b": [d("jacobian_affine_b", "W, x, b", "return np.identity(len(b))")],
+    "jacobian_affine_W": [d("jacobian_affine_W", "W, x, b", "return np.kron(np.eye(W.shape[0]), x)")],
+    "jacobian_softmax": [d("jacobian_softmax", "l", "y = np.exp(l - np.logaddexp.reduce(l))\n"
+                           "return np.array([[y[i] * ((i == j) - y[j]) for j in range(len(y))] for i in range(len(y))])")],
+    "chain_jacobians": [d("chain_jacobians", "jacobians", "from functools import reduce\nreturn reduce(lambda acc, J: J @ acc, jacobians)")],
+    "score_gradients": [d("score_gradients", "x, W, b, u, f, fprime",
+                          "z = W @ x + b\nd = np.diag(fprime(z)) @ u\nreturn dict(u=f(z), x=(u * fprime(z)) @ W, b=d, W=d[:, None] * x[None, :])")],
+}
+
+
+def _params(table):
+    return [pytest.param(name, src, id=f"{name}-{i}") for name, sources in table.items() for i, src in enumerate(sources)]
+
+
+def test_every_graded_function_has_mutants_and_a_correct_variant():
+    assert set(load_battery(A).functions) == set(MUTANTS) == set(CORRECT)
+    assert all(len(v) >= 3 for v in MUTANTS.values())
+
+
+@pytest.mark.parametrize("name, source", _params(MUTANTS))
+def test_mutant_is_rejected(name, source):
+    verdict = verdict_with(A, name, source)
+    assert not verdict.passed, f"mutant accepted:\n{source}"
+    assert name in verdict.message
+
+
+@pytest.mark.parametrize("name, source", _params(CORRECT))
+def test_correct_variant_is_accepted(name, source):
+    verdict = verdict_with(A, name, source)
+    assert verdict.passed, verdict.message
+
+
+def test_solution_passes_whole_battery_quickly():
+    start = time.perf_counter()
+    verdicts = judge_notebook(ROOT / "solutions" / A / f"{A}.ipynb", A)
+    elapsed = time.perf_counter() - start
+    assert all(v.passed for v in verdicts.values()), {k: v.message for k, v in verdicts.items() if not v.passed}
+    assert elapsed < 10, f"battery took {elapsed:.1f} s"
