@@ -82,6 +82,15 @@ def call(ns, name, args=(), kwargs=None):
     return {"value": value, "args_after": [_plain(a) for a in live_args]}
 
 
+def call_part(ns, name, args, index):
+    """name(*args)[index]: one part of a tuple result (e.g. Y_hat of mlp_forward; its cache stays here)."""
+    live_args = resolve(list(args))
+    value = _lookup(ns, name)(*live_args)
+    if not isinstance(value, (tuple, list)) or len(value) <= index:
+        raise TypeError(f"`{name}` must return a tuple with at least {index + 1} items")
+    return {"value": value[index], "args_after": [_plain(a) for a in live_args]}
+
+
 def call_returned(ns, name, args, points):
     """g = name(*args); returns [g(p) for p in points] (for functions returning functions)."""
     returned = _lookup(ns, name)(*resolve(list(args)))
@@ -120,6 +129,7 @@ def forward_backward(ns, params, X, Y, activation):
 
 PROBES = {
     "call": call,
+    "call_part": call_part,
     "call_returned": call_returned,
     "module_roundtrip": module_roundtrip,
     "collect": collect,
