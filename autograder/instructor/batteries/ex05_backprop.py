@@ -12,7 +12,7 @@ from autograder.instructor.reference import ex05_backprop as ref
 battery = Battery("ex05_backprop")
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 SPIRAL_SEED = 90210
-TRAINING = dict(layer_sizes=[2, 100, 3], lr=0.5, epochs=300, batch_size=32)
+TRAINING = dict(layer_sizes=[2, 100, 3], lr=0.5, epochs=500, batch_size=32)
 MIN_ACCURACY = 0.95
 
 
