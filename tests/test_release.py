@@ -16,8 +16,7 @@ from autograder.instructor.release import assignments_in, build_bundle, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = assignments_in(ROOT)
-SECRET_MARKERS = ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "run_hidden_tests", "autograder.instructor",
-                  "autograder/instructor")
+SECRET_MARKERS = ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "run_hidden_tests")
 
 
 def _cells(path):
@@ -90,7 +89,8 @@ def find_leaks(zip_path):
     leaks = [f"{name} is not for students" for name in texts
              if name.startswith("solutions/") or "instructor" in name]
     for name, text in _bundle_texts(zip_path).items():
-        leaks += [f"{name} contains {marker!r}" for marker in SECRET_MARKERS if marker in text]
+        if name.endswith(".ipynb"):  # hidden-test or solution regions in a handed-out notebook
+            leaks += [f"{name} contains {marker!r}" for marker in SECRET_MARKERS if marker in text]
     for assignment, grade_id, block in solution_blocks():
         needle = _squash(block)
         leaks += [f"{name} contains the solution of {assignment}/{grade_id}"

@@ -58,7 +58,9 @@ def test_in_notebook_check_runs_one_functions_public_tests(tmp_path, monkeypatch
     shutil.copy(RELEASE, tmp_path / RELEASE.name)
     monkeypatch.chdir(tmp_path)
     namespace = {}
-    exec("import numpy as np\ndef d_power(x, c):\n    return c * x ** (c - 1)\n", namespace)
+    setup = next(c.source for c in nbformat.read(RELEASE, as_version=4).cells
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+    exec(setup + "\ndef d_power(x, c):\n    return c * x ** (c - 1)\n", namespace)
     assert check("d_power", namespace).status == PASSED
     exec("def d_power(x, c):\n    return c * x ** c\n", namespace)
     assert check("d_power", namespace).status == FAILED

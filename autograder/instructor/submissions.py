@@ -78,7 +78,9 @@ def validate_notebook(path, assignment, template_ids):
         return "the file is not a notebook (not valid JSON); re-download it from JupyterLab (File > Download)"
     if not isinstance(nb_json, dict) or not isinstance(nb_json.get("cells"), list):
         return "the file is JSON but not a Jupyter notebook (no cells)"
-    ids = _grade_ids(nb_json)
+    shared = {i for a, t in template_ids.items() for i in t
+              if any(i in u for b, u in template_ids.items() if b != a)}  # e.g. "setup"
+    ids = _grade_ids(nb_json) - shared
     if ids and not ids & template_ids[assignment]:
         others = [a for a, t in template_ids.items() if ids & t]
         if others:
