@@ -35,7 +35,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
 from autograder.instructor.batteries import ASSIGNMENTS
-from autograder.instructor.nbgrader_cli import BIN_DIR, nbgrader_env, run_nbgrader
+from autograder.instructor.nbgrader_cli import BIN_DIR, nbgrader_env, put_bin_on_path, run_nbgrader
 from autograder.instructor.normalize import normalize_submission
 from autograder.instructor.submissions import Problem, discover, import_lms
 from autograder.notebook_code import is_test_cell
@@ -331,6 +331,7 @@ def grade_course(course, *, assignments=None, students=None, import_from=None, j
                  force=False, progress=print):
     """Grade a course directory; returns a Report (see module docstring)."""
     start = time.perf_counter()
+    put_bin_on_path()
     course = Path(course).resolve()
     if not (course / "nbgrader_config.py").exists():
         raise FileNotFoundError(f"{course} is not a course directory (no nbgrader_config.py)")

@@ -18,6 +18,12 @@ def nbgrader_env(extra=None):
     return env
 
 
+def put_bin_on_path():
+    """nbgrader's in-process Gradebook also shells out to `alembic`: make this interpreter's bin findable."""
+    if str(BIN_DIR) not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
 def run_nbgrader(args, course_dir, *, timeout=None, env=None, check=True):
     """Run `nbgrader ARGS` with course_dir as working directory (its nbgrader_config.py applies)."""
     proc = subprocess.run([str(BIN_DIR / "nbgrader"), *map(str, args)], cwd=course_dir,
