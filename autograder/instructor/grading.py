@@ -119,13 +119,14 @@ def _template_ids(templates):
 # --------------------------------------------------------------------------- one job
 
 class Job:
-    """A private scratch course in which nbgrader grades a batch of one assignment."""
+    """A private scratch course in which nbgrader grades one group of submissions."""
 
-    def __init__(self, course, root, assignment, gradebook_snapshot, timeout):
-        self.course, self.root, self.assignment, self.timeout = course, Path(root), assignment, timeout
+    def __init__(self, course, root, assignments, gradebook_snapshot, timeout):
+        self.course, self.root, self.timeout = course, Path(root), timeout
         self.root.mkdir(parents=True)
         shutil.copy(course / "nbgrader_config.py", self.root)
-        shutil.copytree(course / "solutions" / assignment, self.root / "solutions" / assignment)
+        for assignment in assignments:
+            shutil.copytree(course / "solutions" / assignment, self.root / "solutions" / assignment)
         shutil.copy(gradebook_snapshot, self.root / "gradebook.db")
         self.verdict_dir = self.root / "verdicts"
         self.verdict_dir.mkdir()
@@ -134,42 +135,49 @@ class Job:
         shutil.copy(INSTRUCTOR_DIR / "kernel_startup.py", self.ipython_dir / "profile_default" / "startup" / "00-guard.py")
         self.blocked = [str(INSTRUCTOR_DIR), str(course / "solutions"), str(course / "submitted"),
                         str(course / "autograded"), str(course / "feedback"), str(course / "gradebook.db"),
-                        str(self.verdict_dir), str(self.root / "gradebook.db"), str(self.root / "solutions"),
-                        str(self.root / "submitted")]
+                        str(self.root / "gradebook.db"), str(self.root / "solutions"), str(self.root / "submitted")]
 
     def env(self):
         tmp = self.root / "tmp"
         tmp.mkdir(exist_ok=True)
         return {"AUTOGRADER_VERDICTS_DIR": str(self.verdict_dir), "IPYTHONDIR": str(self.ipython_dir),
                 "AUTOGRADER_WRITABLE": os.pathsep.join([str(tmp), str(self.ipython_dir)]),
-                "AUTOGRADER_BLOCKED": os.pathsep.join(b for b in self.blocked if b != str(self.verdict_dir)),
+                "AUTOGRADER_BLOCKED": os.pathsep.join(self.blocked),
                 "TMPDIR": str(tmp), "MPLCONFIGDIR": str(tmp), "OPENBLAS_NUM_THREADS": "1",
                 "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
-    def submit(self, student, notebook):
-        dest = self.root / "submitted" / student / self.assignment / f"{self.assignment}.ipynb"
+    def notebook_path(self, kind, student, assignment):
+        return self.root / kind / student / assignment / f"{assignment}.ipynb"
+
+    def submit(self, student, assignment, notebook):
+        dest = self.notebook_path("submitted", student, assignment)
         dest.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, dest)
         return dest
 
-    def judge(self, student, notebook_path):
-        """Run the hidden battery in a fresh judge process; returns {function: verdict dict}."""
-        proc = subprocess.run(
-            [sys.executable, "-m", "autograder.instructor.judge", str(notebook_path), "--assignment",
-             self.assignment, *[f"--blocked={b}" for b in self.blocked]],
-            capture_output=True, text=True, env=nbgrader_env({"OPENBLAS_NUM_THREADS": "1"}))
-        if proc.returncode != 0:
-            raise RuntimeError(f"judge failed for {student}/{self.assignment}: {proc.stderr[-2000:]}")
-        verdicts = json.loads(proc.stdout)
-        (self.verdict_dir / f"{student}__{self.assignment}.json").write_text(json.dumps(verdicts))
+    def verdict_file(self, student, assignment):
+        return self.verdict_dir / f"{student}__{assignment}.json"
+
+    def judge(self, keys):
+        """Run the hidden batteries of these (student, assignment) submissions in one judge process
+        (each notebook in its own sandbox); returns {key: verdicts}."""
+        batch = self.root / "judge-batch.json"
+        batch.write_text(json.dumps([{"notebook": str(self.notebook_path("submitted", s, a)), "assignment": a,
+                                      "output": str(self.verdict_file(s, a))} for s, a in keys]))
+        subprocess.run([sys.executable, "-m", "autograder.instructor.judge", "--batch", str(batch),
+                        *[f"--blocked={b}" for b in (*self.blocked, self.verdict_dir)]], capture_output=True, text=True,
+                       env=nbgrader_env({"OPENBLAS_NUM_THREADS": "1"}))
+        verdicts = {}
+        for key in keys:
+            path = self.verdict_file(*key)
+            verdicts[key] = json.loads(path.read_text()) if path.exists() else {"__error__": "the judge crashed"}
         return verdicts
 
-    def autograde(self, students, budget):
-        """Stock nbgrader autograde of these students; False if it failed or ran out of time."""
-        args = [str(BIN_DIR / "nbgrader"), "autograde", self.assignment, "--force",
-                f"--Execute.timeout={self.timeout}"]
-        if len(students) == 1:
-            args.append(f"--student={students[0]}")
+    def autograde(self, budget, assignment="*", student=None):
+        """Stock `nbgrader autograde`; False if it failed or ran out of time."""
+        args = [str(BIN_DIR / "nbgrader"), "autograde", assignment, "--force", f"--Execute.timeout={self.timeout}"]
+        if student:
+            args.append(f"--student={student}")
         proc = subprocess.Popen(args, cwd=self.root, env=nbgrader_env(self.env()), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         try:
@@ -179,28 +187,26 @@ class Job:
             proc.wait()
             return False
 
-    def graded(self, student):
-        return (self.root / "autograded" / student / self.assignment / f"{self.assignment}.ipynb").exists()
+    def graded(self, student, assignment):
+        return self.notebook_path("autograded", student, assignment).exists()
 
-    def apply_verdicts(self, student, verdicts):
+    def apply_verdicts(self, gb, student, assignment, verdicts):
         """Test cell points come from the judge's verdicts, never from the kernel."""
         scores = {}
-        with Gradebook(_db_url(self.root)) as gb:
-            submission = gb.find_submission_notebook(self.assignment, self.assignment, student)
-            for grade in submission.grades:
-                function = grade.name[len("test_"):] if grade.name.startswith("test_") else None
-                passed = function in verdicts and verdicts[function]["passed"]
-                grade.auto_score = grade.max_score if passed else 0.0
-                grade.manual_score = None
-                grade.needs_manual_grade = False
-                scores[grade.name] = (grade.auto_score, grade.max_score)
-            gb.db.commit()
+        for grade in gb.find_submission_notebook(assignment, assignment, student).grades:
+            function = grade.name[len("test_"):] if grade.name.startswith("test_") else None
+            passed = function in verdicts and verdicts[function]["passed"]
+            grade.auto_score = grade.max_score if passed else 0.0
+            grade.manual_score = None
+            grade.needs_manual_grade = False
+            scores[grade.name] = (grade.auto_score, grade.max_score)
+        gb.db.commit()
         return scores
 
-    def annotate(self, student, verdicts, notes):
+    def annotate(self, student, assignment, verdicts, notes):
         """Put each function's hidden-test verdict under its test cell, and the grading notes on top,
         so the feedback explains every score without showing the tests."""
-        path = self.root / "autograded" / student / self.assignment / f"{self.assignment}.ipynb"
+        path = self.notebook_path("autograded", student, assignment)
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
@@ -221,7 +227,7 @@ class Job:
         nbformat.write(nb, path)
 
     def feedback(self):
-        run_nbgrader(["generate_feedback", self.assignment, "--force"], self.root, timeout=600)
+        run_nbgrader(["generate_feedback", "*", "--force"], self.root, timeout=1800, check=False)
 
 
 HIDDEN_TRACE_MARKERS = ("HIDDEN TESTS", "run_hidden_tests", "autograder/hidden.py", "autograder.hidden")
@@ -248,43 +254,51 @@ def _not_executed(notebook, reason):
     return nb
 
 
-def grade_batch(course, scratch, index, assignment, batch, templates, snapshot, timeout):
-    """Grade submissions of one assignment in a private scratch course; returns Outcomes
-    (an Outcome with `error` set could not be graded; the others in the batch still are)."""
-    job = Job(course, Path(scratch) / f"job-{index}", assignment, snapshot, timeout)
-    outcomes, normalized, verdicts = [], {}, {}
+def grade_batch(course, scratch, index, batch, templates, snapshot, timeout, progress=print):
+    """Grade a group of submissions in one private scratch course; returns Outcomes (an Outcome
+    with `error` set could not be graded; the others in the group still are)."""
+    job = Job(course, Path(scratch) / f"job-{index}", sorted({s.assignment for s in batch}), snapshot, timeout)
+    outcomes, normalized = {}, {}
     for sub in batch:
-        outcome = Outcome(sub.student, assignment, sub.digest())
-        outcomes.append(outcome)
+        key = (sub.student, sub.assignment)
+        outcome = outcomes[key] = Outcome(sub.student, sub.assignment, sub.digest())
         try:
-            notebook, outcome.notes = normalize_submission(nbformat.read(sub.path, as_version=4),
-                                                           templates[assignment])
-            verdicts[sub.student] = job.judge(sub.student, job.submit(sub.student, notebook))
-            normalized[sub.student] = notebook
-        except Exception as exc:  # noqa: BLE001 - reported for this student only
+            normalized[key], outcome.notes = normalize_submission(nbformat.read(sub.path, as_version=4),
+                                                                  templates[sub.assignment])
+            job.submit(sub.student, sub.assignment, normalized[key])
+        except Exception as exc:  # noqa: BLE001 - reported for this submission only
             outcome.error = f"could not be graded: {type(exc).__name__}: {exc}"
-    gradable = [o for o in outcomes if not o.error]
-    code_cells = sum(c.cell_type == "code" for c in templates[assignment].cells)
-    per_notebook = timeout * code_cells + 120
-    if gradable:
-        job.autograde([o.student for o in gradable], per_notebook * len(gradable))
-    for outcome in gradable:
-        if not job.graded(outcome.student):
+    verdicts = job.judge([k for k, o in outcomes.items() if not o.error])
+    for key, result in verdicts.items():
+        if "__error__" in result:
+            outcomes[key].error = f"the hidden tests could not run: {result['__error__']}"
+    progress(f"  job {index}: hidden tests done for {len(verdicts)} notebook(s); running nbgrader autograde")
+
+    def budget(assignment):
+        return timeout * sum(c.cell_type == "code" for c in templates[assignment].cells) + 60
+    gradable = [k for k, o in outcomes.items() if not o.error]
+    job.autograde(sum(budget(a) for _, a in gradable))
+    for student, assignment in gradable:
+        if not job.graded(student, assignment):  # on its own (the group run may have been cut short)
+            job.autograde(budget(assignment), assignment, student)
+        if not job.graded(student, assignment):
             reason = "this notebook stopped or stalled the grading kernel"
-            job.submit(outcome.student, _not_executed(normalized[outcome.student], reason))
-            job.autograde([outcome.student], per_notebook)
-            outcome.notes.append(reason + "; its code was graded function by function")
-        if job.graded(outcome.student):
-            outcome.scores = job.apply_verdicts(outcome.student, verdicts[outcome.student])
-            job.annotate(outcome.student, verdicts[outcome.student], outcome.notes)
-        else:
-            outcome.error = "nbgrader could not grade this notebook"
-    if any(not o.error for o in outcomes):
+            job.submit(student, assignment, _not_executed(normalized[student, assignment], reason))
+            job.autograde(budget(assignment), assignment, student)
+            outcomes[student, assignment].notes.append(reason + "; its code was graded function by function")
+    with Gradebook(_db_url(job.root)) as gb:
+        for key in gradable:
+            if job.graded(*key):
+                outcomes[key].scores = job.apply_verdicts(gb, *key, verdicts[key])
+                job.annotate(*key, verdicts[key], outcomes[key].notes)
+            else:
+                outcomes[key].error = "nbgrader could not grade this notebook"
+    if any(not o.error for o in outcomes.values()):
         job.feedback()
-    for outcome in outcomes:
-        outcome.autograded = job.root / "autograded" / outcome.student / assignment
-        outcome.feedback = job.root / "feedback" / outcome.student / assignment
-    return outcomes
+    for (student, assignment), outcome in outcomes.items():
+        outcome.autograded = job.root / "autograded" / student / assignment
+        outcome.feedback = job.root / "feedback" / student / assignment
+    return list(outcomes.values())
 
 
 # --------------------------------------------------------------------------- merge (main process only)
@@ -318,13 +332,12 @@ def _save_state(course, state):
 
 
 def _batches(submissions, jobs):
-    """Split per assignment into about `jobs` batches each, so every worker stays busy."""
-    batches = []
-    for assignment in sorted({s.assignment for s in submissions}):
-        subs = [s for s in submissions if s.assignment == assignment]
-        size = max(1, -(-len(subs) // jobs))
-        batches += [(assignment, subs[i:i + size]) for i in range(0, len(subs), size)]
-    return batches
+    """`jobs` groups of about the same size, mixing assignments; each group is graded by one
+    nbgrader run (its start-up of a few seconds is paid once per group, not per notebook)."""
+    groups = [[] for _ in range(max(1, jobs))]
+    for i, sub in enumerate(sorted(submissions, key=lambda s: (s.assignment, s.student))):
+        groups[i % len(groups)].append(sub)
+    return [g for g in groups if g]
 
 
 def grade_course(course, *, assignments=None, students=None, import_from=None, jobs=None, timeout=30,
@@ -360,18 +373,17 @@ def grade_course(course, *, assignments=None, students=None, import_from=None, j
         progress(f"grading {len(todo)} submission(s) with {jobs} job(s); {len(skipped)} unchanged, "
                  f"{len(problems)} problem(s)")
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(grade_batch, course, scratch, i, a, batch, templates, snapshot, timeout): (a, batch)
-                       for i, (a, batch) in enumerate(_batches(todo, jobs))}
+            futures = {pool.submit(grade_batch, course, scratch, i, batch, templates, snapshot, timeout, progress): batch
+                       for i, batch in enumerate(_batches(todo, jobs))}
             for future in as_completed(futures):
-                assignment, batch = futures[future]
                 try:
                     results = future.result()
-                except Exception as exc:  # one broken batch must not stop the class
-                    problems += [Problem(s.student, assignment, f"grading failed: {exc}") for s in batch]
+                except Exception as exc:  # one broken group must not stop the class
+                    problems += [Problem(s.student, s.assignment, f"grading failed: {exc}") for s in futures[future]]
                     continue
                 for outcome in results:
                     if outcome.error:
-                        problems.append(Problem(outcome.student, assignment, outcome.error))
+                        problems.append(Problem(outcome.student, outcome.assignment, outcome.error))
                         continue
                     merge(course, outcome)
                     state[f"{outcome.student}/{outcome.assignment}"] = outcome.digest

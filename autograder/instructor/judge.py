@@ -231,15 +231,30 @@ def judge_notebook(notebook_path, assignment, functions=None, blocked=()):
     return judge_cells(assignment, student_code_cells(notebook_path), functions, blocked)
 
 
+def _as_json(verdicts):
+    return {name: asdict(v) for name, v in verdicts.items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebook", type=Path)
-    parser.add_argument("--assignment", required=True)
+    parser.add_argument("notebook", type=Path, nargs="?")
+    parser.add_argument("--assignment")
     parser.add_argument("--function", action="append", help="judge only this function (repeatable)")
     parser.add_argument("--blocked", action="append", default=[], help="a path student code may not read")
+    parser.add_argument("--batch", type=Path, help="a JSON list of {notebook, assignment, output}: judge each "
+                                                   "notebook (one sandbox each) and write its verdicts to output")
     args = parser.parse_args(argv)
-    verdicts = judge_notebook(args.notebook, args.assignment, args.function, args.blocked)
-    json.dump({name: asdict(v) for name, v in verdicts.items()}, sys.stdout, indent=1)
+    if args.batch:
+        for job in json.loads(args.batch.read_text()):
+            try:
+                result = _as_json(judge_notebook(job["notebook"], job["assignment"], None, args.blocked))
+            except Exception as exc:  # noqa: BLE001 - one notebook must not stop the batch
+                result = {"__error__": f"{type(exc).__name__}: {exc}"}
+            Path(job["output"]).write_text(json.dumps(result))
+        return
+    if not args.notebook or not args.assignment:
+        parser.error("give NOTEBOOK and --assignment, or --batch")
+    json.dump(_as_json(judge_notebook(args.notebook, args.assignment, args.function, args.blocked)), sys.stdout, indent=1)
     sys.stdout.write("\n")
 
 
