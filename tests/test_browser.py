@@ -90,6 +90,7 @@ def test_student_runs_exercise_and_sees_not_implemented(lab, browser, tmp_path):
     error = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
                          has_text="NotImplementedError").first
     error.wait_for(timeout=120_000)
+    error.scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "exercise.png"), full_page=False)
     assert "NotImplementedError" in error.inner_text()
     page.close()
