@@ -30,3 +30,49 @@ def verdict_with(assignment, name, new_source, function=None):
     """The judge's verdict for `function` (default: name) when `name` is replaced by new_source."""
     cells = replace_definition(solution_cells(assignment), name, new_source)
     return judge_cells(assignment, cells, [function or name])[function or name]
+
+
+def define(name, args, body):
+    """Source of `def name(args):` with body (lines) indented."""
+    return f"def {name}({args}):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+
+
+def mutation_tests(assignment, mutants, correct):
+    """The four tests every mutation module runs, for tables {function: [cell source, ...]}:
+    every graded function is covered, each mutant is rejected, each correct variant is accepted,
+    and the solution passes its whole battery in under 10 s."""
+    import time
+
+    import pytest
+
+    from autograder.instructor.batteries import load_battery
+    from autograder.instructor.judge import judge_notebook
+
+    def params(table):
+        return [pytest.param(name, src, id=f"{name}-{i}") for name, sources in table.items()
+                for i, src in enumerate(sources)]
+
+    def test_every_graded_function_has_mutants_and_a_correct_variant():
+        assert set(load_battery(assignment).functions) == set(mutants) == set(correct)
+        assert all(len(v) >= 3 for v in mutants.values())
+
+    @pytest.mark.parametrize("name, source", params(mutants))
+    def test_mutant_is_rejected(name, source):
+        verdict = verdict_with(assignment, name, source)
+        assert not verdict.passed, f"mutant accepted:\n{source}"
+        assert name in verdict.message
+
+    @pytest.mark.parametrize("name, source", params(correct))
+    def test_correct_variant_is_accepted(name, source):
+        verdict = verdict_with(assignment, name, source)
+        assert verdict.passed, verdict.message
+
+    def test_solution_passes_whole_battery_quickly():
+        start = time.perf_counter()
+        verdicts = judge_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb", assignment)
+        elapsed = time.perf_counter() - start
+        assert all(v.passed for v in verdicts.values()), {k: v.message for k, v in verdicts.items() if not v.passed}
+        assert elapsed < 10, f"battery took {elapsed:.1f} s"
+
+    return (test_every_graded_function_has_mutants_and_a_correct_variant, test_mutant_is_rejected,
+            test_correct_variant_is_accepted, test_solution_passes_whole_battery_quickly)

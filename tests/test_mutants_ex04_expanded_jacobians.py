@@ -1,18 +1,9 @@
 """ex04_expanded_jacobians: plausible wrong answers are rejected by the hidden battery, correct variants accepted."""
 
-import time
-
-import pytest
-
-from autograder.instructor.batteries import load_battery
-from autograder.instructor.judge import judge_notebook
-from tests.mutation import ROOT, verdict_with
+from tests.mutation import define as d
+from tests.mutation import mutation_tests
 
 A = "ex04_expanded_jacobians"
-
-
-def d(name, args, body):
-    return f"def {name}({args}):\n" + "".join(f"    {line}\n" for line in body.splitlines())
 
 
 MUTANTS = {
@@ -97,31 +88,5 @@ CORRECT = {
 }
 
 
-def _params(table):
-    return [pytest.param(name, src, id=f"{name}-{i}") for name, sources in table.items() for i, src in enumerate(sources)]
-
-
-def test_every_graded_function_has_mutants_and_a_correct_variant():
-    assert set(load_battery(A).functions) == set(MUTANTS) == set(CORRECT)
-    assert all(len(v) >= 3 for v in MUTANTS.values())
-
-
-@pytest.mark.parametrize("name, source", _params(MUTANTS))
-def test_mutant_is_rejected(name, source):
-    verdict = verdict_with(A, name, source)
-    assert not verdict.passed, f"mutant accepted:\n{source}"
-    assert name in verdict.message
-
-
-@pytest.mark.parametrize("name, source", _params(CORRECT))
-def test_correct_variant_is_accepted(name, source):
-    verdict = verdict_with(A, name, source)
-    assert verdict.passed, verdict.message
-
-
-def test_solution_passes_whole_battery_quickly():
-    start = time.perf_counter()
-    verdicts = judge_notebook(ROOT / "solutions" / A / f"{A}.ipynb", A)
-    elapsed = time.perf_counter() - start
-    assert all(v.passed for v in verdicts.values()), {k: v.message for k, v in verdicts.items() if not v.passed}
-    assert elapsed < 10, f"battery took {elapsed:.1f} s"
+(test_every_graded_function_has_mutants_and_a_correct_variant, test_mutant_is_rejected,
+ test_correct_variant_is_accepted, test_solution_passes_whole_battery_quickly) = mutation_tests(A, MUTANTS, CORRECT)
