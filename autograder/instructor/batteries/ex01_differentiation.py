@@ -14,13 +14,20 @@ SHAPES = [(), (1,), (5,), (2, 3)]
 
 def _derivative_cases(rng, name, reference, primitive, low=-2.0, high=2.0, extra=(), args=()):
     """Cases for an elementwise derivative: reference values and the numeric derivative of `primitive`."""
-    points = [rng.uniform(low, high, size=shape) for shape in SHAPES] + [np.asarray(e, dtype=float) for e in extra]
-    for x in points:
+    points = [(rng.uniform(low, high, size=shape), True) for shape in SHAPES]
+    points += [(np.asarray(e, dtype=float), False) for e in extra]
+    for x, random in points:
         expected = reference(x, *args)
         numeric = numerical_gradient(lambda v: np.sum(primitive(v, *args)), np.array(x, dtype=float))
         check_ref = expect_array(expected, name=f"{name}(x)")
         check_num = expect_array(numeric, name=f"{name}(x) vs the numeric derivative", rtol=1e-5, atol=1e-6)
-        yield call_case(f"x of shape {np.shape(x)}" + (f", args {args}" if args else ""), name, (x, *args),
+        if x.ndim == 0:
+            where = f"x = {float(x):.4g}"
+        elif random:
+            where = f"x of shape {x.shape} in [{low:g}, {high:g}]"
+        else:
+            where = f"x = {x.tolist()}"
+        yield call_case(where + (f", args {args}" if args else ""), name, (x, *args),
                         lambda result, a=check_ref, b=check_num: a(result) or b(result))
 
 
@@ -44,7 +51,7 @@ def _difference_cases(rng, name, reference, true_tol):
             exact = FUNCTIONS[dname](x)
             check = expect_array(expected, name=f"{name}", rtol=1e-7, atol=1e-9)
             near = expect_array(exact, name=f"{name} vs the true derivative", rtol=0, atol=true_tol(h))
-            yield call_case(f"f={fname}, x {np.shape(x)}, h={h:g}", name, (FN(fname), x), 
+            yield call_case(f"f={fname}, x {np.shape(x)}, h={h:g}", name, (FN(fname), x),
                             lambda r, c=check, n=near: c(r) or n(r), kwargs={"h": h})
     x = rng.uniform(-1, 1, size=3)
     yield call_case("default h", name, (FN("sin"), x), expect_array(reference(np.sin, x, 1e-5), rtol=1e-7))
@@ -82,6 +89,8 @@ def _(rng):
 def _(rng):
     for c in (3.0, -2.0, 0.5, 10.0, 1.0):
         yield from _derivative_cases(rng, "d_power", ref.d_power, lambda v, c: v ** c, 0.2, 2.5, args=(c,))
+    for c in (3.0, -2.0, 2.0):  # integer powers are defined for negative x too
+        yield from _derivative_cases(rng, "d_power", ref.d_power, lambda v, c: v ** c, -2.5, -0.2, args=(c,))
 
 
 @battery.cases("d_exp_log")
@@ -122,13 +131,39 @@ def _(rng):
                                      args=(a,))
 
 
+def _probabilities(expected, name="sigmoid(x)", atol=1e-9):
+    """Values in [0, 1] without NaN/inf (the saturated ends within atol), then equal to expected."""
+    compare_values = expect_array(expected, name=name, atol=atol)
+
+    def check(result):
+        try:
+            values = np.asarray(result["value"], dtype=float)
+        except (TypeError, ValueError):
+            values = None
+        if values is not None and values.shape == np.shape(expected):
+            if np.isnan(values).any():
+                return (f"{name} contains NaN ({int(np.isnan(values).sum())} of {values.size} values): "
+                        "e^x / (1 + e^x) is inf / inf at x = 1000; use e^-|x| with two branches, "
+                        "or (1 + tanh(x/2)) / 2")
+            if ((values < 0) | (values > 1)).any():
+                return f"{name} must lie in [0, 1], but some values are outside"
+        return compare_values(result)
+    return check
+
+
 @battery.cases("sigmoid")
 def _(rng):
     for shape in SHAPES:
         x = rng.uniform(-6, 6, size=shape)
-        yield call_case(f"x of shape {np.shape(x)}", "sigmoid", (x,), expect_array(ref.sigmoid(x)))
+        yield call_case(f"x of shape {np.shape(x)}", "sigmoid", (x,), _probabilities(ref.sigmoid(x)))
     big = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
-    yield call_case("x = +-1000 (stable, in [0, 1])", "sigmoid", (big,), expect_array(ref.sigmoid(big), atol=1e-12))
+    yield call_case("x = +-1000 (stable: no NaN, values in [0, 1], within 1e-12 of 0 and 1)", "sigmoid", (big,),
+                    _probabilities(ref.sigmoid(big), atol=1e-12))
+    wide = rng.uniform(-1000, 1000, size=(3, 4))
+    yield call_case("x of shape (3, 4) with |x| up to 1000", "sigmoid", (wide,),
+                    _probabilities(ref.sigmoid(wide), atol=1e-12))
+    yield call_case("x = 1000.0 (a float)", "sigmoid", (1000.0,), _probabilities(1.0, atol=1e-12))
+    yield call_case("x = -1000.0 (a float)", "sigmoid", (-1000.0,), _probabilities(0.0, atol=1e-12))
 
 
 @battery.cases("d_sigmoid")
@@ -177,18 +212,30 @@ def _(rng):
 
 @battery.cases("sigmoid_via_modules")
 def _(rng):
-    for shape in SHAPES:
+    for shape in SHAPES + [(4, 1)]:
         x = rng.uniform(-5, 5, size=shape)
         s = ref.sigmoid(x)
+        numeric = numerical_gradient(lambda v: np.sum(ref.sigmoid(v)), np.array(x, dtype=float))
+        check_ref = expect_tuple(expect_array(s, name="y"), expect_array(s * (1 - s), name="dy_dx"))
+        check_num = expect_tuple(expect_array(s, name="y"),
+                                 expect_array(numeric, name="dy_dx vs the numeric derivative", rtol=1e-5, atol=1e-7))
         yield call_case(f"x of shape {np.shape(x)}", "sigmoid_via_modules", (x,),
-                        expect_tuple(expect_array(s, name="y"), expect_array(s * (1 - s), name="dy_dx")))
+                        lambda result, a=check_ref, b=check_num: a(result) or b(result))
+    yield call_case("x = 0.0 (a float)", "sigmoid_via_modules", (0.0,),
+                    expect_tuple(expect_scalar(0.5, name="y"), expect_scalar(0.25, name="dy_dx")))
 
 
 @battery.cases("gradient_descent_1d")
 def _(rng):
-    settings = [("d_two_x_squared", 1.0, 1.0, 3), ("d_two_x_squared", 1.0, 0.1, 10), ("d_quartic", 0.7, 0.01, 25),
-                ("d_shifted_square_3", float(rng.uniform(-5, 5)), 0.3, 15), ("d_two_x_squared", -2.0, 0.05, 0)]
+    yield call_case("df=d_two_x_squared (f = 2x^2), x0=1, lr=1, n_steps=3 (diverges)", "gradient_descent_1d",
+                    (FN("d_two_x_squared"), 1.0, 1.0, 3), expect_array([1.0, -3.0, 9.0, -27.0], name="iterates"))
+    yield call_case("df=d_two_x_squared (f = 2x^2), x0=1, lr=0.1, n_steps=10 (0.6^k)", "gradient_descent_1d",
+                    (FN("d_two_x_squared"), 1.0, 0.1, 10), expect_array(list(0.6 ** np.arange(11)), name="iterates"))
+    settings = [("d_quartic", 0.7, 0.01, 25), ("d_shifted_square_3", float(rng.uniform(-5, 5)), 0.3, 15),
+                ("cos", float(rng.uniform(-1, 1)), 0.5, 7),  # f = sin, so f' = cos
+                ("d_two_x_squared", -2.0, 0.05, 1),
+                ("d_two_x_squared", -2.0, 0.05, 0)]
     for dname, x0, lr, n in settings:
         expected = list(ref.gradient_descent_1d(FUNCTIONS[dname], x0, lr, n))
-        yield call_case(f"df={dname}, x0={x0:.3f}, lr={lr}, n_steps={n}", "gradient_descent_1d",
+        yield call_case(f"df={dname}, x0={x0:.3f}, lr={lr}, n_steps={n} ({n + 1} iterates)", "gradient_descent_1d",
                         (FN(dname), x0, lr, n), expect_array(expected, name="iterates", rtol=1e-9))

@@ -14,13 +14,29 @@ def _both(*checks):
     return lambda result: next((p for p in (c(result) for c in checks) if p), None)
 
 
+def _finite(check, name, hint):
+    """First: no NaN/inf anywhere in the returned value(s) (with a hint), then `check`."""
+    def finite_check(result):
+        value = result["value"]
+        parts = value if isinstance(value, (tuple, list)) else [value]
+        for part in parts:
+            try:
+                array = np.asarray(part, dtype=float)
+            except (TypeError, ValueError):
+                continue
+            if not np.isfinite(array).all():
+                return f"{name} contains NaN/inf: {hint}"
+        return check(result)
+    return finite_check
+
+
 @battery.cases("total_derivative")
 def _(rng):
     for n in (1, 2, 5):
         dz_dy, dy_dx = rng.standard_normal(n), rng.standard_normal(n)
         yield call_case(f"dz_dy ({n},), dy_dx ({n},)", "total_derivative", (dz_dy, dy_dx),
                         expect_scalar(ref.total_derivative(dz_dy, dy_dx)))
-    for m, n in ((1, 3), (4, 2), (3, 3)):
+    for m, n in ((1, 3), (4, 2), (2, 1), (3, 3)):
         dz_dy, dy_dx = rng.standard_normal((m, n)), rng.standard_normal(n)
         yield call_case(f"dz_dy ({m}, {n}), dy_dx ({n},)", "total_derivative", (dz_dy, dy_dx),
                         expect_array(ref.total_derivative(dz_dy, dy_dx), name="dz/dx"))
@@ -50,6 +66,11 @@ def _(rng):
     yield from _elementwise(rng, "d_tanh_total", ref.d_tanh_total, np.tanh, 4)
     big = np.array([-20.0, -8.0, 8.0, 20.0])
     yield call_case("large |x|", "d_tanh_total", (big,), expect_array(1 - np.tanh(big) ** 2, atol=1e-12))
+    huge = np.array([-1000.0, -400.0, 0.0, 400.0, 1000.0])
+    yield call_case("|x| up to 1000 (no NaN)", "d_tanh_total", (huge,),
+                    _finite(expect_array(1 - np.tanh(huge) ** 2, atol=1e-12), "d_tanh_total(x)",
+                            "e^1000 overflows to inf and inf * 0 or inf / inf is NaN: simplify (u v = 1) "
+                            "or clip x (tanh'(x) < 1e-300 for |x| > 350)"))
 
 
 def _labels_and_predictions(rng, shape):
@@ -65,6 +86,10 @@ def _(rng):
         yield call_case(f"y, y_hat of shape {shape}", "bce", (y, y_hat), expect_array(ref.bce(y, y_hat)))
     y, y_hat = np.array([1.0, 0.0, 1.0, 0.0]), np.array([1 - 1e-12, 1e-12, 0.5, 0.5])
     yield call_case("y_hat within 1e-12 of the right label", "bce", (y, y_hat), expect_array(ref.bce(y, y_hat)))
+    y, y_hat = np.array([1.0, 0.0]), np.array([1e-12, 1 - 1e-12])
+    yield call_case("y_hat within 1e-12 of the wrong label (large, finite loss)", "bce", (y, y_hat),
+                    expect_array(ref.bce(y, y_hat)))
+    yield call_case("y = 1.0, y_hat = 0.25 (floats)", "bce", (1.0, 0.25), expect_scalar(np.log(4.0)))
     y, y_hat = np.array([0.3, 0.8]), np.array([0.4, 0.6])
     yield call_case("soft labels", "bce", (y, y_hat), expect_array(ref.bce(y, y_hat)))
 
@@ -89,7 +114,7 @@ def _regression_data(rng, N, d):
 
 @battery.cases("linear_regression_grads")
 def _(rng):
-    for N in (1, 2, 9):
+    for N in (1, 2, 9, 50):
         x, y, w, b = rng.standard_normal(N), rng.standard_normal(N), float(rng.normal()), float(rng.normal())
         dw, db = ref.linear_regression_grads(x, y, w, b)
         loss = lambda p: np.mean((y - (p[0] * x + p[1])) ** 2)  # noqa: E731
@@ -101,7 +126,7 @@ def _(rng):
 
 
 def _vector_cases(rng, name, reference, loss_of):
-    for N, d in ((1, 3), (8, 1), (10, 4)):
+    for N, d in ((1, 3), (1, 1), (8, 1), (10, 4), (50, 3)):
         X, y, w, b = _regression_data(rng, N, d)
         if name.startswith("logistic"):
             y = (rng.random(N) > 0.5).astype(float)
@@ -126,9 +151,11 @@ def _(rng):
         p = 0.5 * (1 + np.tanh(0.5 * (X @ w + b)))
         return np.mean(ref.bce(y, p))
     yield from _vector_cases(rng, "logistic_regression_grads", ref.logistic_regression_grads, loss)
-    X = np.array([[400.0, -1.0], [-400.0, 2.0]])
-    y = np.array([1.0, 0.0])
+    X = np.array([[1000.0, -1.0], [-1000.0, 2.0], [1000.0, 0.5], [-1000.0, 0.0]])
+    y = np.array([1.0, 0.0, 0.0, 1.0])  # two confident right and two confident wrong predictions
     w, b = np.array([1.0, 0.5]), 0.0
     dw, db = ref.logistic_regression_grads(X, y, w, b)
-    yield call_case("saturated logits (|Xw + b| = 400: no overflow, no NaN)", "logistic_regression_grads",
-                    (X, y, w, b), expect_tuple(expect_array(dw, name="dw"), expect_scalar(db, name="db")))
+    yield call_case("saturated logits (|Xw + b| about 1000: no NaN)", "logistic_regression_grads", (X, y, w, b),
+                    _finite(expect_tuple(expect_array(dw, name="dw"), expect_scalar(db, name="db")), "the gradient",
+                            "with y_hat = 0 or 1 exactly, (y_hat - y) / (y_hat (1 - y_hat)) is 0 / 0; the sigmoid's "
+                            "derivative cancels the BCE's denominator, so use y_hat - y directly"))

@@ -1,19 +1,36 @@
-"""Hidden battery for ex05_backprop: gradient checks of the student's forward/backward pair on
-networks of depth 1 to 4 with each activation, the minibatch order, SGD without side effects,
-and training on a 3-class spiral (>= 95 % training accuracy within 30 s)."""
+"""Hidden battery for ex05_backprop.
+
+- scalar_chain_grads: reference and numeric gradient of the four-parameter chain;
+- init_mlp: keys, shapes, zero biases, fan-in scaled random weights, reproducible per seed;
+- mlp_forward: Y_hat for depth 1 to 4 with each activation (the last layer affine + softmax), stable at huge logits;
+- mlp_backward: the student's mlp_forward then mlp_backward on its own cache (probe `forward_backward`), compared
+  with the reference gradients AND numeric gradients of the reference mean CCE, depth 1 to 4, each activation
+  (relu networks are drawn with every hidden pre-activation at least 1e-3 away from the kink); params unchanged;
+- mlp_loss (default activation relu), sgd_step (new dict, arguments unchanged, pairs by key),
+  minibatches (the order of rng.permutation(N), last partial batch kept);
+- train_mlp: the student's training loop on a 3-class spiral (300 points, seed not used in the notebook);
+  >= 95 % training accuracy (reference forward on the returned params) within 30 s, one finite loss per epoch,
+  last < first.
+"""
 
 import numpy as np
 
 from autograder.gradcheck import numerical_gradient
-from autograder.instructor.battery import (RNG, Battery, Case, call_case, expect_array, expect_dict,
+from autograder.instructor.battery import (RNG, Battery, Case, array_problem, call_case, expect_dict,
                                            expect_scalar)
 from autograder.instructor.reference import ex05_backprop as ref
 
 battery = Battery("ex05_backprop")
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
+KINK_MARGIN = 1e-3
 SPIRAL_SEED = 90210
-TRAINING = dict(layer_sizes=[2, 100, 3], lr=0.5, epochs=500, batch_size=32)
+# reference: 99 % training accuracy in ~0.5 s; He, LeCun, Xavier, 0.1 and 0.01 initialisations with other
+# seeds for the weights and the minibatch order all reach >= 97.7 % (measured).
+TRAINING = dict(layer_sizes=[2, 100, 3], lr=0.5, epochs=1000, batch_size=32)
 MIN_ACCURACY = 0.95
+
+# (layer sizes, N): depth 1 to 4, N = 1 included, non-square layers, K = 2, 3, 4
+NETWORKS = [([3, 4], 5), ([2, 6, 3], 1), ([4, 5, 3, 2], 7), ([3, 4, 4, 5, 3], 6)]
 
 
 def spiral(seed, per_class=100, classes=3):
@@ -28,20 +45,20 @@ def spiral(seed, per_class=100, classes=3):
     return np.vstack(X), np.eye(classes)[labels]
 
 
-def _both(*checks):
+def _first_problem(*checks):
     return lambda result: next((p for p in (c(result) for c in checks) if p), None)
 
 
 def _network(rng, sizes, N, activation):
-    """Random params, X, one-hot Y; for relu, hidden pre-activations are kept away from the kink."""
-    for _ in range(100):
+    """Random params, X, one-hot Y; for relu, every hidden pre-activation is >= KINK_MARGIN away from 0."""
+    for _ in range(200):
         params = {}
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             params[f"W{i}"] = rng.standard_normal((a, b)) / np.sqrt(a)
             params[f"b{i}"] = 0.1 * rng.standard_normal(b)
         X = rng.standard_normal((N, sizes[0]))
         Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], N)]
-        if activation != "relu" or _min_hidden_preactivation(params, X) > 1e-3:
+        if activation != "relu" or _min_hidden_preactivation(params, X) > KINK_MARGIN:
             return params, X, Y
     raise RuntimeError("could not draw a network away from relu kinks")
 
@@ -60,25 +77,38 @@ def _mean_cce(params, X, Y, activation):
     return -np.sum(Y * np.log(Y_hat)) / X.shape[0]
 
 
+def _describe(sizes, N, activation=None):
+    depth = len(sizes) - 1
+    text = f"layers {sizes} (depth {depth}), N={N}"
+    return text + (f", activation={activation!r}" if activation else "")
+
+
+# ---------------------------------------------------------------- scalar_chain_grads
+
 @battery.cases("scalar_chain_grads")
 def _(rng):
     keys = ("w1", "b1", "w2", "w3")
-    for _ in range(4):
-        params = {k: float(v) for k, v in zip(keys, rng.uniform(-2, 2, 4))}
-        x, y = float(rng.uniform(-2, 2)), float(rng.choice([0.0, 1.0, 0.3]))
+    draws = [(float(rng.uniform(-2, 2)), float(rng.choice([0.0, 1.0, 0.3])), rng.uniform(-2, 2, 4))
+             for _ in range(4)]
+    draws.append((0.0, 1.0, rng.uniform(-2, 2, 4)))  # x = 0: dL/dw1 = 0
+    for x, y, values in draws:
+        params = {k: float(v) for k, v in zip(keys, values)}
 
         def loss(v, x=x, y=y):
             s = lambda t: 0.5 * (1 + np.tanh(0.5 * t))  # noqa: E731
             return 0.5 * (y - s(v[3] * s(v[2] * s(v[0] * x + v[1])))) ** 2
         numeric = numerical_gradient(loss, np.array([params[k] for k in keys]))
-        yield call_case(f"x={x:.3f}, y={y}, params {params}", "scalar_chain_grads", (x, y, params),
-                        _both(expect_dict(ref.scalar_chain_grads(x, y, params)),
-                              expect_dict(dict(zip(keys, numeric)), rtol=1e-5, atol=1e-8)))
+        shown = ", ".join(f"{k}={v:.3f}" for k, v in params.items())
+        yield call_case(f"x={x:.3f}, y={y}, {shown}", "scalar_chain_grads", (x, y, params),
+                        _first_problem(expect_dict(ref.scalar_chain_grads(x, y, params)),
+                                       expect_dict(dict(zip(keys, numeric)), rtol=1e-5, atol=1e-9)))
 
+
+# ---------------------------------------------------------------- init_mlp
 
 @battery.cases("init_mlp")
 def _(rng):
-    seen = {}
+    seen = {}  # (sizes, seed) -> params of an earlier case (cases are checked in order)
 
     def check(sizes, seed):
         def inner(result):
@@ -88,32 +118,45 @@ def _(rng):
             expected_keys = {f"{p}{i}" for i in range(1, len(sizes)) for p in "Wb"}
             if set(params) != expected_keys:
                 return f"keys are {sorted(params)}, expected {sorted(expected_keys)}"
+            params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
             for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-                W, bias = np.asarray(params[f"W{i}"]), np.asarray(params[f"b{i}"])
+                W, bias = params[f"W{i}"], params[f"b{i}"]
                 if W.shape != (a, b) or bias.shape != (b,):
                     return f"W{i} has shape {W.shape} and b{i} {bias.shape}; expected {(a, b)} and {(b,)}"
+                if not (np.all(np.isfinite(W)) and np.all(np.isfinite(bias))):
+                    return f"W{i} or b{i} contains NaN or inf"
                 if np.any(bias != 0):
                     return f"b{i} must start at zero"
-                if W.size > 1 and not (1e-3 <= W.std() <= 2.0):
-                    return f"W{i} has standard deviation {W.std():.3g}: scale the weights by the fan-in"
-                if W.size > 1 and np.all(W == W.flat[0]):
+                if np.all(W == W.flat[0]):
                     return f"all entries of W{i} are equal: draw them at random (symmetry must be broken)"
+                upper = min(2.0, 4.0 / np.sqrt(a))  # He std is 1.41 / sqrt(fan-in)
+                if not 1e-3 <= W.std() <= upper:
+                    return (f"W{i} (fan-in {a}) has standard deviation {W.std():.3g}, outside [0.001, {upper:.3g}]: "
+                            "scale the random weights by the fan-in, e.g. by sqrt(2 / fan_in)")
             key = (tuple(sizes), seed)
             if key in seen and not all(np.array_equal(seen[key][k], params[k]) for k in params):
-                return f"two calls with seed={seed} gave different weights: use np.random.default_rng(seed)"
+                return (f"two calls with seed={seed} gave different weights: draw them from "
+                        "np.random.default_rng(seed)")
             others = [v for (s, sd), v in seen.items() if s == tuple(sizes) and sd != seed]
             if others and np.array_equal(others[0]["W1"], params["W1"]):
-                return "different seeds gave the same weights: pass the seed to the generator"
+                return "different seeds gave the same weights: pass the seed to the random generator"
             seen[key] = params
             return None
         return inner
 
-    for sizes, seed in (([2, 5, 3], 0), ([2, 5, 3], 0), ([2, 5, 3], 7), ([4, 16, 8, 3], 1), ([3, 2], 2)):
+    for sizes, seed in (([2, 5, 3], 0), ([2, 5, 3], 0), ([2, 5, 3], 7), ([4, 16, 8, 3], 1), ([3, 2], 2),
+                        ([64, 32, 10], 3), ([64, 32, 10], 3), ([5, 7, 6, 4, 2], int(rng.integers(10, 100)))):
         yield call_case(f"layer_sizes={sizes}, seed={seed}", "init_mlp", (sizes,), check(sizes, seed),
                         kwargs={"seed": seed})
 
 
-NETWORKS = [([3, 4], 5), ([2, 6, 3], 1), ([4, 5, 3, 2], 7), ([3, 4, 4, 5, 3], 6)]
+# ---------------------------------------------------------------- mlp_forward
+
+def _forward_case(description, params, X, activation, atol=1e-9):
+    Y_hat, _ = ref.mlp_forward(params, X, activation)
+    check = lambda result: array_problem(result["value"], Y_hat, name="Y_hat", atol=atol)  # noqa: E731
+    return Case(description, "call_part", ("mlp_forward", [params, X, activation], 0), check,
+                inputs=[params, X, activation])
 
 
 @battery.cases("mlp_forward")
@@ -121,15 +164,32 @@ def _(rng):
     for sizes, N in NETWORKS:
         for activation in ACTIVATIONS:
             params, X, _ = _network(rng, sizes, N, activation)
-            Y_hat, _ = ref.mlp_forward(params, X, activation)
-            yield Case(f"layers {sizes}, N={N}, activation={activation}", "call_part",
-                       ("mlp_forward", [params, X, activation], 0), expect_array(Y_hat, name="Y_hat"),
-                       inputs=[params, X, activation])
-    params, X, _ = _network(rng, [2, 3], 2, "relu")
+            yield _forward_case(_describe(sizes, N, activation), params, X, activation)
+    # huge logits (stable softmax) and huge hidden pre-activations (sigmoid/tanh saturate, no NaN)
+    params, X, _ = _network(rng, [2, 3], 4, "relu")
     params["W1"] *= 1e4
-    yield Case("large logits (stable softmax)", "call_part", ("mlp_forward", [params, X, "relu"], 0),
-               expect_array(ref.mlp_forward(params, X, "relu")[0], name="Y_hat", atol=1e-12),
-               inputs=[params, X, "relu"])
+    yield _forward_case("large logits, layers [2, 3], N=4 (stable softmax)", params, X, "relu", atol=1e-12)
+    for activation in ACTIVATIONS:
+        params, X, _ = _network(rng, [3, 5, 4], 3, activation)
+        params["W1"] *= 1e3
+        params["W2"] *= 1e3
+        yield _forward_case(f"large pre-activations and logits, layers [3, 5, 4], N=3, activation={activation!r}",
+                            params, X, activation, atol=1e-12)
+
+
+# ---------------------------------------------------------------- mlp_backward
+
+def _grads_problem(grads, expected, *, rtol, atol, N, what):
+    if not isinstance(grads, dict):
+        return f"mlp_backward must return a dict of gradients, got a {type(grads).__name__}"
+    if set(grads) != set(expected):
+        return f"the gradient dict has keys {sorted(grads)}, expected {sorted(expected)} (the keys of params)"
+    for key in sorted(expected, key=lambda k: (int(k[1:]), k[0])):
+        problem = array_problem(grads[key], expected[key], name=f"gradient [{key!r}]", rtol=rtol, atol=atol,
+                                batch_size=N)
+        if problem:
+            return f"{problem} (compared with {what})"
+    return None
 
 
 @battery.cases("mlp_backward")
@@ -142,36 +202,49 @@ def _(rng):
             numeric = {k: numerical_gradient(lambda v, k=k: _mean_cce(dict(params, **{k: v}), X, Y, activation),
                                              params[k].copy()) for k in params}
 
-            def check(result, expected=expected, numeric=numeric):
+            def check(result, expected=expected, numeric=numeric, N=N):
                 if result.get("changed_params"):
-                    return f"mlp_forward/mlp_backward modified params {result['changed_params']} in place"
-                grads = {"value": result["value"][1]}
-                return expect_dict(expected)(grads) or expect_dict(numeric, rtol=1e-5, atol=1e-7)(grads)
-            yield Case(f"layers {sizes}, N={N}, activation={activation}", "forward_backward",
-                       (params, X, Y, activation), check, inputs=[params, X, Y, activation])
+                    return (f"mlp_forward/mlp_backward modified params {result['changed_params']} in place: "
+                            "never change the parameters while computing gradients")
+                grads = result["value"][1]
+                return (_grads_problem(grads, expected, rtol=1e-6, atol=1e-9, N=N, what="the expected gradient")
+                        or _grads_problem(grads, numeric, rtol=1e-5, atol=1e-7, N=N,
+                                          what="the numeric gradient of the mean CCE"))
+            yield Case(_describe(sizes, N, activation) + ", your mlp_forward then your mlp_backward",
+                       "forward_backward", (params, X, Y, activation), check, inputs=[params, X, Y, activation])
 
+
+# ---------------------------------------------------------------- mlp_loss
 
 @battery.cases("mlp_loss")
 def _(rng):
-    for sizes, N in NETWORKS[:3]:
+    for sizes, N in NETWORKS:
         params, X, Y = _network(rng, sizes, N, "relu")
-        yield call_case(f"layers {sizes}, N={N}", "mlp_loss", (params, X, Y),
+        yield call_case(_describe(sizes, N) + " (default activation relu)", "mlp_loss", (params, X, Y),
                         expect_scalar(ref.mlp_loss(params, X, Y), name="loss"))
 
 
+# ---------------------------------------------------------------- sgd_step
+
 @battery.cases("sgd_step")
 def _(rng):
-    for sizes in ([2, 3], [3, 5, 2], [4, 4, 4, 2]):
+    for sizes, reverse in (([2, 3], False), ([3, 5, 2], False), ([4, 4, 4, 2], False), ([3, 5, 2], True)):
         params = ref.init_mlp(sizes, seed=int(rng.integers(100)))
-        grads = {k: rng.standard_normal(v.shape) for k, v in params.items()}
+        for key in params:
+            params[key] = params[key] + 0.1 * rng.standard_normal(params[key].shape)
+        keys = list(params)[::-1] if reverse else list(params)
+        grads = {k: rng.standard_normal(params[k].shape) for k in keys}
         lr = float(rng.choice([0.01, 0.5, 2.0]))
-        yield call_case(f"layers {sizes}, lr={lr}", "sgd_step", (params, grads, lr),
+        order = " (grads has its keys in another order than params: pair them by key)" if reverse else ""
+        yield call_case(f"layers {sizes}, lr={lr}{order}", "sgd_step", (params, grads, lr),
                         expect_dict(ref.sgd_step(params, grads, lr)))
 
 
+# ---------------------------------------------------------------- minibatches
+
 @battery.cases("minibatches")
 def _(rng):
-    for N, batch_size in ((10, 3), (12, 4), (5, 8), (7, 1), (1, 2)):
+    for N, batch_size in ((10, 3), (12, 4), (6, 6), (5, 8), (7, 1), (1, 2), (23, 5)):
         X, Y = rng.standard_normal((N, 3)), np.eye(2)[rng.integers(0, 2, N)]
         seed = int(rng.integers(1000))
         expected = list(ref.minibatches(X, Y, batch_size, np.random.default_rng(seed)))
@@ -179,20 +252,26 @@ def _(rng):
         def check(result, expected=expected, N=N, batch_size=batch_size):
             batches = result["value"]
             if not isinstance(batches, list) or len(batches) != len(expected):
-                count = len(batches) if isinstance(batches, list) else "?"
-                return (f"N={N}, batch_size={batch_size}: expected {len(expected)} batches, got {count} "
-                        "(every sample exactly once; the last batch may be smaller)")
+                sizes = [int(np.shape(b[0])[0]) if isinstance(b, tuple) and len(b) == 2 and np.ndim(b[0]) else "?"
+                         for b in batches] if isinstance(batches, list) else "?"
+                return (f"expected {len(expected)} batch(es) of sizes {[len(b[0]) for b in expected]}, got batch sizes "
+                        f"{sizes} (every sample exactly once; keep the last, smaller batch)")
             for i, (got, want) in enumerate(zip(batches, expected)):
                 if not isinstance(got, tuple) or len(got) != 2:
                     return f"batch {i} is not a pair (Xb, Yb)"
                 for part, w, name in ((got[0], want[0], "Xb"), (got[1], want[1], "Yb")):
-                    if np.shape(part) != w.shape or not np.allclose(part, w):
-                        return (f"batch {i}: {name} differs (shape {np.shape(part)} vs {w.shape}); batches must "
-                                "follow rng.permutation(N), drawn once per call")
+                    if np.shape(part) != w.shape:
+                        return f"batch {i}: {name} has shape {np.shape(part)}, expected {w.shape}"
+                    if not np.allclose(part, w):
+                        return (f"batch {i}: {name} holds other samples: take the rows in the order of "
+                                "order = rng.permutation(N) (drawn once per call), batch_size at a time, "
+                                "X and Y with the same indices")
             return None
-        yield Case(f"N={N}, batch_size={batch_size}", "collect", ("minibatches", [X, Y, batch_size, RNG(seed)]),
-                   check, inputs=[X, Y, batch_size, None])
+        yield Case(f"N={N}, batch_size={batch_size}, rng=np.random.default_rng(<seed>)", "collect",
+                   ("minibatches", [X, Y, batch_size, RNG(seed)]), check, inputs=[X, Y, batch_size, None])
 
+
+# ---------------------------------------------------------------- train_mlp
 
 @battery.cases("train_mlp")
 def _(rng):
@@ -202,21 +281,29 @@ def _(rng):
     def check(result):
         value = result["value"]
         if not isinstance(value, (tuple, list)) or len(value) != 2:
-            return "train_mlp must return (params, loss_history)"
+            return "train_mlp must return a pair (params, loss_history)"
         params, history = value
-        history = np.asarray(history, dtype=float).ravel()
+        try:
+            history = np.asarray(history, dtype=float).ravel()
+        except (TypeError, ValueError):
+            return "loss_history must be a list of numbers (one mean training loss per epoch)"
         if history.size != settings["epochs"]:
             return f"loss_history has {history.size} entries, expected one per epoch ({settings['epochs']})"
-        if not np.all(np.isfinite(history)) or not history[-1] < history[0]:
-            return "the training loss must be finite and decrease"
+        if not np.all(np.isfinite(history)):
+            return "loss_history contains NaN or inf"
+        if not history[-1] < history[0]:
+            return "the training loss did not decrease (last epoch's loss >= first epoch's loss)"
+        if not isinstance(params, dict):
+            return f"the params returned must be a dict like init_mlp's, got a {type(params).__name__}"
         try:
             Y_hat, _ = ref.mlp_forward({k: np.asarray(v, dtype=float) for k, v in params.items()}, X, "relu")
+            accuracy = np.mean(np.argmax(Y_hat, axis=1) == np.argmax(Y, axis=1))
         except Exception as exc:  # noqa: BLE001 - wrong keys or shapes
             return f"the returned params cannot be evaluated ({type(exc).__name__}: {exc})"
-        accuracy = np.mean(np.argmax(Y_hat, axis=1) == np.argmax(Y, axis=1))
-        if accuracy < MIN_ACCURACY:
+        if not accuracy >= MIN_ACCURACY:
             return f"training accuracy on the spiral is {accuracy:.1%}, below {MIN_ACCURACY:.0%}"
         return None
-    yield call_case(f"3-class spiral (300 points), {settings}", "train_mlp",
+    shown = ", ".join(f"{k}={v}" for k, v in settings.items())
+    yield call_case(f"3-class spiral (300 points), {shown}", "train_mlp",
                     (X, Y, settings["layer_sizes"], settings["lr"], settings["epochs"], settings["batch_size"]),
                     check, timeout=30.0)

@@ -1,4 +1,9 @@
-"""Reference solutions for ex04_expanded_jacobians (instructor only)."""
+"""Reference solutions for ex04_expanded_jacobians (instructor only).
+
+Conventions: rows are samples. X (N, l_in), W (l_in, l_out), b (l_out,), Z = X W + b (N, l_out);
+Y, Y_hat (N, K) (K = 1 for MSE/BCE, Y one-hot for CCE). Every loss is a mean over the N samples
+(a sum over the K outputs), so every loss gradient carries a 1/N.
+"""
 
 import numpy as np
 
@@ -34,13 +39,13 @@ def cce_backward(Y, Y_hat):
 
 
 def softmax(L):
-    """Row-wise softmax of logits L: (N, K) -> (N, K), rows sum to 1."""
+    """Row-wise softmax of logits L: (N, K) -> (N, K), rows sum to 1 (stable: row max subtracted)."""
     E = np.exp(L - np.max(L, axis=1, keepdims=True))
     return E / np.sum(E, axis=1, keepdims=True)
 
 
 def softmax_backward(dY_hat, Y_hat):
-    """dL through the softmax: dY_hat, Y_hat (N, K) -> dL (N, K)."""
+    """dL through the softmax, row by row dL_i = (diag(y_i) - y_i y_i^T) dY_hat_i; (N, K) -> (N, K)."""
     return Y_hat * (dY_hat - np.sum(dY_hat * Y_hat, axis=1, keepdims=True))
 
 
@@ -69,13 +74,23 @@ def affine_backward(dZ, X, W):
     return dZ @ W.T, X.T @ dZ, np.sum(dZ, axis=0)
 
 
+def sigmoid(Z):
+    """Overflow-free logistic sigmoid (helper for the battery's numeric checks)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(Z, dtype=float)))
+
+
+def relu(Z):
+    """max(Z, 0) (helper for the battery's numeric checks)."""
+    return np.maximum(Z, 0.0)
+
+
 def sigmoid_backward(dA, A):
     """dZ for A = sigmoid(Z), given the output A; (N, l)."""
     return dA * A * (1 - A)
 
 
 def relu_backward(dA, Z):
-    """dZ for A = relu(Z), given the input Z; (N, l)."""
+    """dZ for A = relu(Z), given the input Z; (N, l). (Z = 0 counts as inactive.)"""
     return dA * (Z > 0)
 
 
