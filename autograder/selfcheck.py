@@ -68,6 +68,7 @@ def check_notebook(path, timeout=60):
     for _, cell in _test_cells(nb):  # only public tests, even on an instructor's copy
         cell.source = _public_part(cell.source)
     NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                   extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel start-up warnings on screen
                    resources={"metadata": {"path": str(path.parent.resolve())}}).execute()
     return [_status_from_outputs(name, cell.get("outputs", [])) for name, cell in _test_cells(nb)]
 
