@@ -1,17 +1,21 @@
 """The judge and its sandbox, directly: what student code can and cannot do while graded."""
 
 import json
+import time
 
 import nbformat
 import numpy as np
 import pytest
 
 from autograder import wire
+from autograder.instructor import judge
 from autograder.instructor.judge import judge_cells
 from autograder.instructor.normalize import normalize_submission
 
 A = "ex01_differentiation"
 GOOD = "def d_power(x, c):\n    return c * x ** (c - 1)\n"
+GOOD_RATE = ("def average_rate_of_change(f, a, b):\n    if a == b:\n        raise ValueError\n"
+             "    return (f(b) - f(a)) / (b - a)\n")
 
 
 def verdict(*cells, function="d_power"):
@@ -49,11 +53,32 @@ def test_forbidden_actions_inside_the_function_fail_it():
     ("    raise NotImplementedError()\n", "not implemented"),
 ])
 def test_misbehaving_function_fails_alone(body, words):
-    results = judge_cells(A, ["import numpy as np", "def d_power(x, c):\n" + body,
-                              "def average_rate_of_change(f, a, b):\n    if a == b:\n        raise ValueError\n"
-                              "    return (f(b) - f(a)) / (b - a)\n"], ["d_power", "average_rate_of_change"])
+    results = judge_cells(A, ["import numpy as np", "def d_power(x, c):\n" + body, GOOD_RATE],
+                          ["d_power", "average_rate_of_change"])
     assert not results["d_power"].passed and words in results["d_power"].message
     assert results["average_rate_of_change"].passed  # the next function is graded in a fresh sandbox
+
+
+def test_slow_function_is_stopped_by_its_time_budget(monkeypatch):
+    monkeypatch.setattr(judge, "FUNCTION_BUDGET", 3.0)
+    start = time.monotonic()
+    results = judge_cells(A, ["import numpy as np, time", "def d_power(x, c):\n    time.sleep(0.5)\n"
+                              "    return c * x ** (c - 1)\n", GOOD_RATE], ["d_power", "average_rate_of_change"])
+    assert time.monotonic() - start < 3.0 + 10  # the budget, plus starting the sandbox and the next function
+    assert not results["d_power"].passed and "out of grading time" in results["d_power"].message
+    assert results["average_rate_of_change"].passed
+
+
+def test_notebook_budget_bounds_the_whole_battery(monkeypatch):
+    monkeypatch.setattr(judge, "NOTEBOOK_BUDGET", 4.0)
+    slow_cell = "import time\ntime.sleep(1.5)\n"  # every restart of the sandbox replays it
+    crash = "def average_rate_of_change(f, a, b):\n    import os\n    os._exit(1)\n"
+    start = time.monotonic()
+    results = judge_cells(A, ["import numpy as np", slow_cell, GOOD, crash, slow_cell])
+    assert time.monotonic() - start < 4.0 + 10
+    first, *later = results  # the battery's order: the crash costs a restart, which runs out of time
+    assert "ended the grading process" in results[first].message
+    assert all(not results[name].passed and "out of grading time" in results[name].message for name in later)
 
 
 def test_hanging_cell_is_skipped_and_later_cells_still_load():

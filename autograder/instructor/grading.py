@@ -35,6 +35,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
 from autograder.instructor.batteries import ASSIGNMENTS
+from autograder.instructor.judge import NOTEBOOK_BUDGET
 from autograder.instructor.nbgrader_cli import BIN_DIR, nbgrader_env, put_bin_on_path, run_nbgrader
 from autograder.instructor.normalize import normalize_submission
 from autograder.instructor.submissions import Problem, discover, import_lms
@@ -164,13 +165,18 @@ class Job:
         batch = self.root / "judge-batch.json"
         batch.write_text(json.dumps([{"notebook": str(self.notebook_path("submitted", s, a)), "assignment": a,
                                       "output": str(self.verdict_file(s, a))} for s, a in keys]))
-        subprocess.run([sys.executable, "-m", "autograder.instructor.judge", "--batch", str(batch),
-                        *[f"--blocked={b}" for b in (*self.blocked, self.verdict_dir)]], capture_output=True, text=True,
-                       env=nbgrader_env({"OPENBLAS_NUM_THREADS": "1"}))
+        try:  # the judge bounds each notebook's time itself; this only guards against a stuck judge
+            subprocess.run([sys.executable, "-m", "autograder.instructor.judge", "--batch", str(batch),
+                            *[f"--blocked={b}" for b in (*self.blocked, self.verdict_dir)]], capture_output=True,
+                           text=True, env=nbgrader_env({"OPENBLAS_NUM_THREADS": "1"}),
+                           timeout=(NOTEBOOK_BUDGET + 60) * len(keys) + 60)
+        except subprocess.TimeoutExpired:
+            pass
         verdicts = {}
         for key in keys:
             path = self.verdict_file(*key)
-            verdicts[key] = json.loads(path.read_text()) if path.exists() else {"__error__": "the judge crashed"}
+            verdicts[key] = (json.loads(path.read_text()) if path.exists()
+                             else {"__error__": "the judge crashed or did not finish"})
         return verdicts
 
     def autograde(self, budget, assignment="*", student=None):

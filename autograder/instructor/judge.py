@@ -4,7 +4,10 @@ The student's code runs only in a sandbox process (autograder.sandbox); the
 judge sends it plain-data inputs, receives plain data back, and compares with
 the reference implementation here, in a process where no student code ever ran.
 A sandbox that hangs, exits or dies is killed and restarted for the remaining
-functions, so one bad function costs only its own points.
+functions, so one bad function costs only its own points. Time is bounded three
+ways: each case and each notebook cell has its own timeout, each function's cases
+share FUNCTION_BUDGET seconds, and a notebook gets NOTEBOOK_BUDGET seconds in all
+(a function that is merely slow on every call cannot stretch a class's grading).
 
     python -m autograder.instructor.judge NOTEBOOK --assignment ex04_expanded_jacobians [--function NAME]
 
@@ -34,11 +37,21 @@ from autograder.notebook_code import student_code_cells
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the directory holding the autograder package
 INSTRUCTOR_DIR = Path(__file__).resolve().parent
 CELL_TIMEOUT = 10.0
+FUNCTION_BUDGET = 60.0  # seconds for all cases of one function (sandbox restarts included)
+NOTEBOOK_BUDGET = 300.0  # seconds for the whole battery of one notebook
 MAX_REPORTED_FAILURES = 2
 
 
 class SandboxFailure(Exception):
     """The sandbox did not answer: it timed out, exited or broke the protocol."""
+
+
+class SandboxTimeout(SandboxFailure):
+    """The sandbox did not answer in time."""
+
+
+class BudgetExceeded(Exception):
+    """A function's (or the notebook's) share of grading time ran out."""
 
 
 @dataclass
@@ -118,7 +131,7 @@ class Sandbox:
         while remaining:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.reply_r], [], [], left)[0]:
-                raise SandboxFailure(f"timed out after {self._timeout_label} s (an infinite loop, or far too slow?)")
+                raise SandboxTimeout(f"timed out after {self._timeout_label} s (an infinite loop, or far too slow?)")
             chunk = os.read(self.reply_r, min(remaining, 1 << 20))
             if not chunk:
                 raise SandboxFailure("your code ended the grading process (sys.exit/os._exit/kill, or it crashed)")
@@ -127,31 +140,45 @@ class Sandbox:
         return b"".join(chunks)
 
     # -- loading the notebook code
-    def ensure_started(self):
-        """Start the process and execute every cell that has not hung or killed it before."""
+    def ensure_started(self, deadline=float("inf")):
+        """Start the process and execute every cell that has not hung or killed it before.
+        Raises BudgetExceeded if the deadline (time.monotonic()) passes first."""
         while self.process is None:
+            if time.monotonic() >= deadline:
+                raise BudgetExceeded()
             self._spawn()
             for index, source in enumerate(self.cells):
                 if index in self.skipped_cells:
                     continue
+                budget = deadline - time.monotonic()
                 try:
                     self._timeout_label = f"{CELL_TIMEOUT:g}"
-                    reply = self._request({"op": "exec", "index": index, "source": source}, CELL_TIMEOUT)
+                    reply = self._request({"op": "exec", "index": index, "source": source},
+                                          min(CELL_TIMEOUT, budget))
                 except SandboxFailure as exc:
-                    self.skipped_cells[index] = str(exc)
                     self.close()
+                    if isinstance(exc, SandboxTimeout) and budget < CELL_TIMEOUT:
+                        raise BudgetExceeded() from exc
+                    self.skipped_cells[index] = str(exc)
                     break
                 if not reply.get("ok"):
                     self.cell_errors[index] = str(reply.get("error", ""))
 
-    def run(self, case):
-        """Run one case; returns the sandbox's reply dict. Raises SandboxFailure (and resets)."""
-        self.ensure_started()
+    def run(self, case, deadline=float("inf")):
+        """Run one case before `deadline`; returns the sandbox's reply dict.
+        Raises SandboxFailure (and resets), or BudgetExceeded."""
+        self.ensure_started(deadline)
+        budget = deadline - time.monotonic()
+        if budget <= 0:
+            raise BudgetExceeded()
         self._timeout_label = f"{case.timeout:g}"
         try:
-            return self._request({"op": "probe", "probe": case.probe, "args": list(case.args)}, case.timeout)
-        except SandboxFailure:
+            return self._request({"op": "probe", "probe": case.probe, "args": list(case.args)},
+                                 min(case.timeout, budget))
+        except SandboxFailure as exc:
             self.close()
+            if isinstance(exc, SandboxTimeout) and budget < case.timeout:
+                raise BudgetExceeded() from exc
             raise
 
 
@@ -179,14 +206,21 @@ def evaluate(case, reply):
         return f"returned a value of an unexpected kind ({type(exc).__name__}: {exc})"
 
 
-def judge_function(sandbox, battery, function):
+def judge_function(sandbox, battery, function, deadline=float("inf")):
     cases = battery.iter_cases(function)
+    deadline = min(deadline, time.monotonic() + FUNCTION_BUDGET)
     failures, stopped = [], False
     for case in cases:
         try:
-            problem = evaluate(case, sandbox.run(case))
+            problem = evaluate(case, sandbox.run(case, deadline))
         except SandboxFailure as exc:
             failures.append((case, str(exc)))
+            stopped = True
+            break
+        except BudgetExceeded:
+            failures.append((case, f"out of grading time: the hidden tests of one function may take "
+                                   f"{FUNCTION_BUDGET:g} s and those of one notebook {NOTEBOOK_BUDGET:g} s "
+                                   "in all (is your code sleeping, or far too slow?)"))
             stopped = True
             break
         if problem:
@@ -222,8 +256,9 @@ def judge_cells(assignment, cells, functions=None, blocked=()):
     unknown = [n for n in names if n not in battery.functions]
     if unknown:
         raise ValueError(f"{assignment} has no graded function(s) {unknown}")
+    deadline = time.monotonic() + NOTEBOOK_BUDGET
     with Sandbox(cells, blocked) as sandbox:
-        return {name: judge_function(sandbox, battery, name) for name in names}
+        return {name: judge_function(sandbox, battery, name, deadline) for name in names}
 
 
 def judge_notebook(notebook_path, assignment, functions=None, blocked=()):
