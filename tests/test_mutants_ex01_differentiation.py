@@ -64,7 +64,7 @@ MUTANTS = {
     "d_tanh": [
         d("d_tanh", "x", "return 1 + np.tanh(x) ** 2"),  # sign
         d("d_tanh", "x", "return 1 - np.tanh(x)"),  # missing square
-        d("d_tanh", "x", "return np.cosh(x) ** -2 if np.all(np.abs(x) < 5) else np.nan * x"),
+        d("d_tanh", "x", "return 1 / np.cosh(x) ** 2"),  # right values, but cosh(1000) overflows
         d("d_tanh", "x", "return 4 / (np.exp(x) + np.exp(-x))"),  # missing square
         d("d_tanh", "x", "return np.tanh(x) * (1 - np.tanh(x))"),  # sigmoid-style
     ],
@@ -90,6 +90,9 @@ MUTANTS = {
         d("sigmoid", "x", "return np.nan_to_num(np.exp(x) / (1 + np.exp(x)))"),  # NaN patched to 0 at +1000
         d("sigmoid", "x", "return 1 / (1 + np.exp(-np.clip(x, -20, 20)))"),  # clipped too early
         d("sigmoid", "x", "import math\nreturn 1 / (1 + math.exp(-x))"),  # scalars only
+        d("sigmoid", "x", "return 1 / (1 + np.exp(-x))"),  # right values, but exp(1000) overflows (warning)
+        "np.seterr(all='ignore')\n" + d("sigmoid", "x", "return 1 / (1 + np.exp(-x))"),  # warning hidden globally
+        d("sigmoid", "x", "return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))"),
     ],
     "d_sigmoid": [
         d("d_sigmoid", "x", "s = sigmoid(x)\nreturn s * (1 + s)"),

@@ -44,6 +44,7 @@ class Case:
     inputs: list | None = None  # the arguments whose values must not change (compared to result["args_after"])
     timeout: float = 10.0
     expect_error: str | None = None  # name of the exception the call must raise (e.g. "ValueError")
+    no_fp_warnings: bool = False  # numpy overflow/invalid/divide warnings fail the case (edge inputs)
 
 
 @dataclass
@@ -67,10 +68,11 @@ class Battery:
 
 # ---------------------------------------------------------------- case helpers
 
-def call_case(description, function_name, args, check, kwargs=None, timeout=10.0):
-    """Call the student's function with args (arrays are checked for in-place changes)."""
+def call_case(description, function_name, args, check, kwargs=None, timeout=10.0, no_fp_warnings=False):
+    """Call the student's function with args (arrays are checked for in-place changes);
+    no_fp_warnings: a numpy floating-point warning during the call fails the case."""
     return Case(description, "call", (function_name, list(args), kwargs or {}), check,
-                inputs=list(args), timeout=timeout)
+                inputs=list(args), timeout=timeout, no_fp_warnings=no_fp_warnings)
 
 
 def raises_case(description, function_name, args, error):

@@ -200,6 +200,10 @@ def evaluate(case, reply):
     problem = unchanged_problem(case.inputs, result.get("args_after"))
     if problem:
         return problem
+    if case.no_fp_warnings and reply.get("fp_warnings"):
+        return (f"numpy warned \"{'; '.join(map(str, reply['fp_warnings']))}\": on these inputs a step of your "
+                "formula overflows or divides by zero, even if the result looks right; rewrite it so every "
+                "intermediate value stays finite")
     try:
         return case.check(result)
     except Exception as exc:  # a malformed value (wrong types) must not crash grading
