@@ -13,6 +13,7 @@ MUTANTS = {
         d("mse_loss", "Y, Y_hat", "return float(np.sum(np.abs(Y - Y_hat)) / len(Y))"),       # absolute error
         d("mse_loss", "Y, Y_hat", "return float(np.sum(Y - Y_hat) ** 2 / len(Y))"),          # square of the sum
         d("mse_loss", "Y, Y_hat", "return float(np.sqrt(np.sum((Y - Y_hat) ** 2) / len(Y)))"),  # RMSE
+        d("mse_loss", "Y, Y_hat", "return np.sum((Y - Y_hat) ** 2, keepdims=True) / len(Y)"),  # a (1, 1) array
     ],
     "mse_backward": [
         d("mse_backward", "Y, Y_hat", "return -2 * (Y - Y_hat)"),                            # missing 1/N
