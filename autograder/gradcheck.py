@@ -34,6 +34,7 @@ TINY = 1e-12
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-7
 DEFAULT_MAX_ENTRIES = 2000
+NUMERICAL = "numerical"  # expected_name of comparisons against central differences
 
 
 # --------------------------------------------------------------------------
@@ -200,7 +201,7 @@ def _factor_hint(c, batch_size):
 
 
 def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, name="gradient",
-            expected_name="numerical", batch_size=None, reveal_expected=True, scale=None):
+            expected_name=NUMERICAL, batch_size=None, reveal_expected=True, scale=None):
     """Compare `actual` (the student's array) with `expected` and explain any difference.
 
     Entries match when |a - e| <= atol * scale + rtol * (|a| + |e|), where scale is
@@ -215,7 +216,8 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, name="gra
         return CheckResult(False, f"{name} is a {type(actual).__name__}, not an array of numbers.", "type")
 
     if actual.shape != expected.shape:
-        return CheckResult(False, _shape_message(actual.shape, expected.shape, name, batch_size), "shape")
+        return CheckResult(False, _shape_message(actual.shape, expected.shape, name, batch_size, expected_name),
+                           "shape")
 
     mask = ~np.isnan(expected)
     bad_values = ~np.isfinite(actual) & mask
@@ -250,8 +252,9 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, name="gra
     return result
 
 
-def _shape_message(got, want, name, batch_size):
-    msg = f"{name} has shape {got}, but it must have shape {want} (the shape of what it is the gradient of)."
+def _shape_message(got, want, name, batch_size, expected_name=NUMERICAL):
+    msg = f"{name} has shape {got}, but it must have shape {want}"
+    msg += " (the shape of what it is the gradient of)." if expected_name == NUMERICAL else "."
     if len(got) >= 2 and got == want[::-1]:
         msg += " The transposed shape matches: a missing transpose (e.g. A.T @ dC vs dC.T @ A, or X.T)?"
     elif int(np.prod(got)) == int(np.prod(want)):
@@ -277,8 +280,10 @@ def _value_message(a, e, actual, expected, wrong, worst, tol, name, expected_nam
     c = float(np.dot(a, e) / np.dot(e, e))
     if np.all(np.abs(a - c * e) <= tol + 1e-6 * np.abs(c * e)):
         if abs(c + 1) < 1e-6:
+            hint = ("the sign of the loss derivative, e.g. -(Y - Y_hat) vs (Y - Y_hat)" if expected_name == NUMERICAL
+                    else "the signs of your terms")
             return (f"{name} has the wrong sign everywhere (it equals -1 times the {expected_name} one): "
-                    "check the sign of the loss derivative, e.g. -(Y - Y_hat) vs (Y - Y_hat).", "sign")
+                    f"check {hint}.", "sign")
         label = _name_factor(c) or _fmt(c)
         hint = _factor_hint(c, batch_size)
         return (f"{name} is off by a constant factor: yours = {label} x the {expected_name} one"
