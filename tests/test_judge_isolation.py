@@ -10,7 +10,7 @@ import pytest
 from autograder import wire
 from autograder.instructor import judge
 from autograder.instructor.judge import judge_cells
-from autograder.instructor.normalize import normalize_submission
+from autograder.instructor.normalize import DELETED_ANSWER, normalize_submission
 
 A = "ex01_differentiation"
 GOOD = "def d_power(x, c):\n    return c * x ** (c - 1)\n"
@@ -132,5 +132,17 @@ def test_normalize_repairs_structure():
     assert fixed.cells[3].cell_type == "code"
     assert any("appeared 2 times" in r for r in repairs) and any("markdown" in r for r in repairs)
     deleted, repairs = normalize_submission(_nb(template.cells[0]), template)
-    assert [c.source for c in deleted.cells] == [c.source for c in template.cells]
-    assert any("deleted" in r for r in repairs)
+    assert [c.source for c in deleted.cells] == ["import numpy as np", DELETED_ANSWER, "assert f() == 1"]
+    assert any("answer cell f had been deleted" in r for r in repairs)
+    assert any("test cell test_f had been deleted" in r for r in repairs)
+
+
+def test_function_rewritten_in_a_new_cell_still_counts():
+    """The student deleted the answer cell (or its metadata) and wrote the function in a cell of their own."""
+    template = _nb(_cell("import numpy as np", "setup", locked=True),
+                   _cell("def d_power(x, c):\n    raise NotImplementedError()", "d_power", solution=True),
+                   _cell("assert True", "test_d_power", grade=True, locked=True))
+    submitted = _nb(template.cells[0], _cell(GOOD), template.cells[2])
+    fixed, _ = normalize_submission(submitted, template)
+    assert judge_cells(A, [c.source for c in fixed.cells if not c.metadata.get("nbgrader", {}).get("grade")],
+                       ["d_power"])["d_power"].passed

@@ -5,7 +5,9 @@ deleted, answer cells duplicated (the same grade_id twice), a test cell turned
 into Markdown. Here every submission is rebuilt on the template's cell list:
 template cells keep their place and nbgrader metadata, each answer cell takes
 the student's code (the last copy of its grade_id, as nbgrader would), and
-cells the student added are kept after the template cell they followed.
+cells the student added are kept after the template cell they followed. An
+answer cell the student deleted comes back empty, not as the stub: a function
+rewritten in a new cell of the student's still counts.
 """
 
 import copy
@@ -13,6 +15,8 @@ import copy
 import nbformat
 
 from autograder.notebook_code import is_test_cell
+
+DELETED_ANSWER = "# (this answer cell had been deleted; the code in the other cells was graded)\n"
 
 
 def _grade_id(cell):
@@ -47,9 +51,12 @@ def normalize_submission(submitted, template):
             repairs.append(f"cell {gid} appeared {count} times: the last copy was graded")
     for gid, cell in template_ids.items():
         if gid not in seen:
-            what = "answer cell (graded as unanswered)" if _is_answer(cell) else (
-                "test cell" if is_test_cell(cell) else "read-only cell")
-            repairs.append(f"{what} {gid} had been deleted: restored")
+            if _is_answer(cell):
+                answers[gid] = DELETED_ANSWER
+                repairs.append(f"answer cell {gid} had been deleted: restored empty (code in your other cells "
+                               "still counts)")
+            else:
+                repairs.append(f"{'test' if is_test_cell(cell) else 'read-only'} cell {gid} had been deleted: restored")
 
     out = copy.deepcopy(template)
     out.cells = [nbformat.v4.new_code_cell(src) for src in extras.get(None, [])]
