@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -138,7 +139,14 @@ def build_class(course):
     _submit(course, "not_on_roster", EX1, _solved(course, EX1))
     for name in ("empty_file", "not_json", "wrong_assignment", "unknown_name"):
         _submit(course, name, EX2, _solved(course, EX2))
-    roster = [*students, "empty_file", "not_json", "wrong_assignment", "unknown_name", "missing_assignment"]
+    # an LMS download: loose <student>_<assignment>.ipynb files in a zip, a resubmission among them
+    with zipfile.ZipFile(course / "lms-download.zip", "w") as archive:
+        for name, nb in ((f"lms_student_{EX1}.ipynb", _release(course, EX1)),
+                         (f"lms_student_{EX1}-1.ipynb", _solved(course, EX1)),
+                         (f"lms_student_{EX2}.ipynb", _solved(course, EX2))):
+            archive.writestr(name, nbformat.writes(nb))
+    roster = [*students, "empty_file", "not_json", "wrong_assignment", "unknown_name", "missing_assignment",
+              "lms_student"]
     (course / "students.txt").write_text("\n".join(roster) + "\n")
     return students
 
@@ -152,7 +160,8 @@ def graded(tmp_path_factory):
     generate_release(course)
     build_class(course)
     gradebook_before = (course / "gradebook.db").read_bytes()[:16]
-    report = grade_course(course, jobs=2, timeout=5, progress=lambda *_: None)
+    report = grade_course(course, jobs=2, timeout=5, import_from=course / "lms-download.zip",
+                          progress=lambda *_: None)
     return course, report, gradebook_before
 
 
@@ -178,6 +187,13 @@ def test_correct_submission_full_marks_and_untouched_zero(graded):
     assert score(course, "perfect") == full(course)
     assert score(course, "perfect", EX2) == full(course, EX2)
     assert score(course, "untouched") == 0
+
+
+def test_lms_download_is_imported_and_its_latest_version_graded(graded):
+    course, report, _ = graded
+    assert score(course, "lms_student") == full(course)
+    assert score(course, "lms_student", EX2) == full(course, EX2)
+    assert any("several versions" in p for p in problems_of(report, "lms_student"))
 
 
 def test_planted_bug_loses_exactly_that_function(graded):

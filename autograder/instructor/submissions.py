@@ -31,9 +31,25 @@ class Problem:
         return f"{who}: {self.message}" if who else self.message
 
 
+RESUBMISSION = re.compile(r"(?:-(\d+)| \((\d+)\))$")  # LMS/browser suffixes: "-1", " (2)"
+
+
+def _parse_lms_name(name, assignments):
+    """(student, assignment, version) from `<student>_<assignment>[-N| (N)].ipynb`, or None."""
+    stem = name[: -len(".ipynb")]
+    match = RESUBMISSION.search(stem)
+    version = int(match.group(1) or match.group(2)) if match else 0
+    stem = stem[: match.start()] if match else stem
+    assignment = next((a for a in sorted(assignments, key=len, reverse=True) if stem.endswith("_" + a)), None)
+    student = stem[: -len(assignment) - 1] if assignment else ""
+    return (student, assignment, version) if assignment and STUDENT_ID.fullmatch(student) else None
+
+
 def import_lms(source, submitted_dir, assignments):
     """Copy loose `<student>_<assignment>.ipynb` files (a folder or a .zip) into
-    submitted/<student>/<assignment>/<assignment>.ipynb. Returns (imported, problems)."""
+    submitted/<student>/<assignment>/<assignment>.ipynb; of several versions
+    (`..._<assignment>-2.ipynb`, `... (2).ipynb`) the highest number wins.
+    Returns (imported, problems)."""
     source = Path(source)
     if not source.exists():
         return [], [Problem("", "", f"nothing to import: {source} does not exist")]
@@ -45,21 +61,25 @@ def import_lms(source, submitted_dir, assignments):
         files = [(p.name, p.read_bytes()) for p in sorted(source.glob("*.ipynb"))]
     else:
         return [], [Problem("", "", f"cannot import {source}: not a folder or a zip archive")]
-    imported, problems = [], []
+    latest, versions, problems = {}, {}, []
     for name, data in files:
-        stem = name[: -len(".ipynb")]
-        assignment = next((a for a in sorted(assignments, key=len, reverse=True) if stem.endswith("_" + a)), None)
-        student = stem[: -len(assignment) - 1] if assignment else ""
-        if not assignment or not STUDENT_ID.fullmatch(student):
+        parsed = _parse_lms_name(name, assignments)
+        if not parsed:
             problems.append(Problem("", "", f"cannot tell student and assignment from the file name {name!r} "
                                             "(expected <student>_<assignment>.ipynb)"))
             continue
+        student, assignment, version = parsed
+        versions[student, assignment] = versions.get((student, assignment), 0) + 1
+        if (student, assignment) not in latest or version > latest[student, assignment][0]:
+            latest[student, assignment] = (version, name, data)
+    for (student, assignment), (version, name, data) in sorted(latest.items()):
+        if versions[student, assignment] > 1:
+            problems.append(Problem(student, assignment, f"several versions uploaded: graded the latest, {name!r}"))
         dest = Path(submitted_dir) / student / assignment / f"{assignment}.ipynb"
         dest.parent.mkdir(parents=True, exist_ok=True)
         if not dest.exists() or dest.read_bytes() != data:
             dest.write_bytes(data)
-        imported.append((student, assignment))
-    return imported, problems
+    return sorted(latest), problems
 
 
 def _grade_ids(nb_json):
