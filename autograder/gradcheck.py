@@ -286,6 +286,10 @@ def _value_message(a, e, actual, expected, wrong, worst, tol, name, expected_nam
                     f"check {hint}.", "sign")
         label = _name_factor(c) or _fmt(c)
         hint = _factor_hint(c, batch_size)
+        if a.size == 1:  # one number: any two differ by "a factor"; show both, and the factor if it is simple
+            simple = _name_factor(c) is not None and Fraction(label).denominator <= 10
+            return (f"{name}: yours {_fmt(a[0])}" + (f", {expected_name} {_fmt(e[0])}" if reveal else "")
+                    + (f" (a factor {label}: {hint})." if simple and hint else "."), "factor" if simple else "entries")
         return (f"{name} is off by a constant factor: yours = {label} x the {expected_name} one"
                 + (f" ({hint})." if hint else "."), "factor")
 

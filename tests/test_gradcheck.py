@@ -227,3 +227,10 @@ def test_assert_ok_raises_with_message():
     x = np.ones(2)
     with pytest.raises(AssertionError, match="sign"):
         check_gradient(lambda v: np.sum(v ** 2), x, -2 * x).assert_ok()
+
+
+def test_single_numbers_show_both_values_and_only_simple_factors():
+    odd = compare(0.456, 0.721, name="J", expected_name="worked")
+    assert not odd.ok and "0.456" in odd.message and "0.721" in odd.message and "factor" not in odd.message
+    mean_missing = compare(6.0, 2.0, name="J", expected_name="worked", batch_size=3)
+    assert mean_missing.diagnosis == "factor" and "1/N" in mean_missing.message and "yours 6" in mean_missing.message

@@ -21,12 +21,14 @@ def _statuses(path):
     return {s.name: s for s in check_notebook(path, timeout=120)}
 
 
-def _with_answer(tmp_path, grade_id, source):
-    nb = nbformat.read(SOLUTION, as_version=4)
+def _with_answers(tmp_path, answers, assignment=A):
+    """The solution notebook with the answer cells named in `answers` ({grade_id: source}) replaced."""
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            cell.source = source
-    path = tmp_path / f"{A}.ipynb"
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    path = tmp_path / f"{assignment}.ipynb"
     nbformat.write(nb, path)
     return path
 
@@ -44,10 +46,10 @@ def test_solution_passes_everything_and_exit_status_zero():
 
 
 def test_planted_bug_fails_with_diagnosis_and_nonzero_exit(tmp_path):
-    path = _with_answer(tmp_path, "d_power", "def d_power(x, c):\n    return -c * x ** (c - 1)\n")
+    path = _with_answers(tmp_path, {"d_power": "def d_power(x, c):\n    return -c * x ** (c - 1)\n"})
     statuses = _statuses(path)
     assert statuses["d_power"].status == FAILED
-    assert statuses["d_power"].detail  # the assertion's message is shown
+    assert "sign" in statuses["d_power"].detail  # the checker's diagnosis is shown
     assert all(s.status == PASSED for name, s in statuses.items() if name != "d_power")
     proc = subprocess.run([sys.executable, "-m", "autograder", "check", str(path)], capture_output=True,
                           text=True, timeout=600)
@@ -69,3 +71,18 @@ def test_in_notebook_check_runs_one_functions_public_tests(tmp_path, monkeypatch
     assert "d_power" in capsys.readouterr().out
     with pytest.raises(LookupError):
         check("no_such_function", namespace)
+
+
+def test_failures_carry_the_checkers_diagnosis(tmp_path):
+    bugs = {  # grade_id: (wrong answer, words of the diagnosis)
+        "mse_backward": ("def mse_backward(Y, Y_hat):\n    return -2 * (Y - Y_hat)\n", "1/N"),
+        "affine_backward": ("def affine_backward(dZ, X, W):\n    return dZ @ W.T, dZ.T @ X, dZ.sum(axis=0)\n",
+                            "transpose"),
+        "sigmoid_backward": ("def sigmoid_backward(dA, A):\n    return -dA * A * (1 - A)\n", "sign"),
+    }
+    path = _with_answers(tmp_path, {name: source for name, (source, _) in bugs.items()},
+                         "ex04_expanded_jacobians")
+    statuses = _statuses(path)
+    for name, (_, words) in bugs.items():
+        assert statuses[name].status == FAILED and words in statuses[name].detail, statuses[name].detail
+    assert all(s.status == PASSED for name, s in statuses.items() if name not in bugs)
