@@ -24,20 +24,16 @@ import warnings
 import numpy as np
 
 from autograder import probes, wire
+from autograder.audit import PROCESS_EVENTS, install_audit_hook
 
 MEMORY_LIMIT_BYTES = 3 * 1024 ** 3
 FILE_SIZE_LIMIT_BYTES = 16 * 1024 ** 2
 NUMPY_ERRSTATE = {"over": "warn", "invalid": "warn", "divide": "warn", "under": "ignore"}
 
-FORBIDDEN_EVENTS = {
-    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-    "os.forkpty", "os.kill", "os.killpg", "signal.pthread_kill", "ctypes.dlopen", "ctypes.dlsym",
-    "ctypes.cdata", "socket.connect", "socket.bind", "socket.sendto", "os.startfile", "pty.spawn",
-    "sys._current_frames", "sys.setprofile", "sys.settrace", "os.chroot", "os.setuid",
+FORBIDDEN_EVENTS = PROCESS_EVENTS | {
+    "ctypes.cdata", "socket.connect", "socket.bind", "socket.sendto", "os.startfile",
+    "sys._current_frames", "sys.setprofile", "sys.settrace", "os.setuid",
 }
-PATH_WRITE_EVENTS = {"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
-                     "os.truncate", "os.symlink", "os.link", "shutil.rmtree", "shutil.move",
-                     "shutil.copyfile", "os.utime"}
 
 
 class Forbidden(PermissionError):
@@ -52,39 +48,6 @@ def _limit_resources():
             resource.setrlimit(limit, (value, value))
         except (ValueError, OSError):
             pass
-
-
-def _install_audit_hook(scratch, blocked):
-    scratch = os.path.realpath(scratch) + os.sep
-    blocked = [os.path.realpath(p) for p in blocked]
-
-    def is_blocked(path):
-        real = os.path.realpath(path)
-        return any(real == b or real.startswith(b + os.sep) for b in blocked)
-
-    def writable(path):
-        real = os.path.realpath(path)
-        return real.startswith(scratch) or real.startswith("/dev/null")
-
-    def hook(event, args):
-        if event in FORBIDDEN_EVENTS:
-            raise Forbidden(f"grading sandbox: `{event}` is not allowed")
-        if event == "import" and args and str(args[0]).startswith("autograder.instructor"):
-            raise Forbidden("grading sandbox: the instructor side of the autograder cannot be imported")
-        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
-            path = os.fsdecode(args[0])
-            mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
-            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
-            if is_blocked(path):
-                raise Forbidden(f"grading sandbox: reading {path} is not allowed")
-            wants_write = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
-            if wants_write and not writable(path):
-                raise Forbidden(f"grading sandbox: writing {path} is not allowed")
-        if event in PATH_WRITE_EVENTS and args and isinstance(args[0], (str, bytes, os.PathLike)):
-            if not writable(os.fsdecode(args[0])):
-                raise Forbidden(f"grading sandbox: `{event}` outside the scratch directory is not allowed")
-
-    sys.addaudithook(hook)
 
 
 def _strip_magics(source):
@@ -115,7 +78,7 @@ def serve(cmd_fd, reply_fd, scratch, blocked):
     os.chdir(scratch)
     _limit_resources()
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-    _install_audit_hook(scratch, blocked)
+    install_audit_hook("grading sandbox", [scratch], blocked, FORBIDDEN_EVENTS, Forbidden)
     while True:
         try:
             command = wire.read_message(cmd_fd)

@@ -94,8 +94,12 @@ def build_class(course):
         "planted_bug": _solved(course, EX1, d_power=WRONG_D_POWER),
         "prints_a_lot": _solved(course, EX1, d_power=PRINTS_A_LOT),
         "vandal": _solved(course, EX1, d_power=(
-            f"from pathlib import Path\nPath({str(course / 'gradebook.db')!r}).write_text('x')\n"
-            f"Path({str(vandal_target)!r}).write_text('x')\n" + WRONG_D_POWER)),
+            "import os\nfrom pathlib import Path\n"
+            f"gradebook, victim = {str(course / 'gradebook.db')!r}, {str(vandal_target)!r}\n"
+            "def _replace(target):\n    Path('mine.txt').write_text('x')\n    os.replace('mine.txt', target)\n"
+            "for attack in (lambda: Path(gradebook).write_text('x'), lambda: Path(victim).write_text('x'),\n"
+            "               lambda: _replace(gradebook), lambda: _replace(victim), lambda: os.remove(victim)):\n"
+            "    try:\n        attack()\n    except OSError:\n        pass\n" + WRONG_D_POWER)),
     }
     students.update({name: _solved(course, EX1, d_power=src) for name, src in HOSTILE.items()})
 

@@ -59,6 +59,26 @@ def test_misbehaving_function_fails_alone(body, words):
     assert results["average_rate_of_change"].passed  # the next function is graded in a fresh sandbox
 
 
+@pytest.mark.parametrize("attack", [
+    "open('mine.txt', 'w').write('x')\nos.replace('mine.txt', {victim!r})",  # rename over a file outside
+    "shutil.copyfile(__file__ if '__file__' in globals() else '/etc/hostname', {victim!r})",
+    "os.symlink('/etc/hostname', 'link')\nshutil.move('link', {victim!r})",
+    "os.remove({victim!r})",
+    "os.link({reference!r}, 'stolen.py')\nprint(open('stolen.py').read())",  # a hard link to a blocked file
+])
+def test_sandbox_cannot_touch_files_outside_its_scratch_directory(tmp_path, attack):
+    import autograder.instructor.reference.ex01_differentiation as reference
+    victim = tmp_path / "victim.txt"
+    victim.write_text("intact")
+    source = ("import os, shutil\ndef d_power(x, c):\n"
+              + "".join(f"    {line}\n" for line in attack.format(victim=str(victim), reference=reference.__file__)
+                        .splitlines())
+              + "    return c * x ** (c - 1)\n")
+    result = verdict(source)
+    assert not result.passed and "not allowed" in result.message
+    assert victim.read_text() == "intact"
+
+
 def test_slow_function_is_stopped_by_its_time_budget(monkeypatch):
     monkeypatch.setattr(judge, "FUNCTION_BUDGET", 3.0)
     start = time.monotonic()
