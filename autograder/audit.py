@@ -5,11 +5,13 @@ Once installed it cannot be removed. It refuses the given events (starting or
 signalling processes, ctypes, ...), importing the instructor side of the
 autograder, reading blocked paths, and writing, deleting or renaming anything
 outside the writable directories (both ends of a rename, move or hard link;
-the destination of a copy or symlink, whose source is read through `open`).
+the destination of a copy or symlink, whose source is read through `open`), and
+SQLite databases (which sqlite opens in C, past `open`) outside them.
 """
 
 import os
 import sys
+from urllib.parse import urlparse
 
 PROCESS_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
                   "os.forkpty", "os.kill", "os.killpg", "signal.pthread_kill", "ctypes.dlopen", "ctypes.dlsym",
@@ -38,6 +40,13 @@ def install_audit_hook(who, writable_dirs, blocked, forbidden_events, error=Perm
                   else args[1:2] if event in COPY_EVENTS else ())
         return [os.fsdecode(a) for a in chosen if isinstance(a, (str, bytes, os.PathLike))]
 
+    def sqlite_path(database):
+        """The file a sqlite3.connect opens (plain path or file: URI), or None for an in-memory database."""
+        name = os.fsdecode(database) if isinstance(database, (str, bytes, os.PathLike)) else ":memory:"
+        if name.startswith("file:"):
+            name = urlparse(name).path or name[len("file:"):].split("?")[0]
+        return None if name in ("", ":memory:") else name
+
     def hook(event, args):
         if event in forbidden_events:
             raise error(f"{who}: `{event}` is not allowed")
@@ -52,6 +61,10 @@ def install_audit_hook(who, writable_dirs, blocked, forbidden_events, error=Perm
             wants_write = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
             if wants_write and not writable(path):
                 raise error(f"{who}: writing {path} is not allowed")
+        if event == "sqlite3.connect" and args:
+            path = sqlite_path(args[0])
+            if path is not None and (is_blocked(path) or not writable(path)):
+                raise error(f"{who}: opening the database {path} is not allowed")
         for path in written_paths(event, args):
             if not writable(path):
                 raise error(f"{who}: `{event}` on {path} is not allowed")

@@ -97,9 +97,12 @@ def build_class(course):
             "import os\nfrom pathlib import Path\n"
             f"gradebook, victim = {str(course / 'gradebook.db')!r}, {str(vandal_target)!r}\n"
             "def _replace(target):\n    Path('mine.txt').write_text('x')\n    os.replace('mine.txt', target)\n"
+            "def _wipe(database):\n    import sqlite3\n    db = sqlite3.connect(database)\n"
+            "    db.execute('DELETE FROM grade_cells')\n    db.commit()\n"
             "for attack in (lambda: Path(gradebook).write_text('x'), lambda: Path(victim).write_text('x'),\n"
-            "               lambda: _replace(gradebook), lambda: _replace(victim), lambda: os.remove(victim)):\n"
-            "    try:\n        attack()\n    except OSError:\n        pass\n" + WRONG_D_POWER)),
+            "               lambda: _replace(gradebook), lambda: _replace(victim), lambda: os.remove(victim),\n"
+            "               lambda: _wipe(gradebook)):\n"
+            "    try:\n        attack()\n    except Exception:\n        pass\n" + WRONG_D_POWER)),
     }
     students.update({name: _solved(course, EX1, d_power=src) for name, src in HOSTILE.items()})
 
@@ -232,6 +235,10 @@ def test_vandal_could_not_touch_the_course(graded):
     assert (course / "gradebook.db").read_bytes()[:16] == gradebook_before
     victim = course / "submitted" / "perfect" / EX1 / f"{EX1}.ipynb"
     assert nbformat.read(victim, as_version=4).cells  # still a notebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # sqlite3.connect is not `open`
+        for assignment in (EX1, EX2):
+            cells = {c.name for c in gb.find_notebook(assignment, assignment).grade_cells}
+            assert cells == set(_points(course, assignment))
 
 
 @pytest.mark.parametrize("student, words", [

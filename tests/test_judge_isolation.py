@@ -64,6 +64,7 @@ def test_misbehaving_function_fails_alone(body, words):
     "shutil.copyfile(__file__ if '__file__' in globals() else '/etc/hostname', {victim!r})",
     "os.symlink('/etc/hostname', 'link')\nshutil.move('link', {victim!r})",
     "os.remove({victim!r})",
+    "import sqlite3\nsqlite3.connect({victim!r}).execute('create table t (a)')",  # sqlite opens files in C
     "os.link({reference!r}, 'stolen.py')\nprint(open('stolen.py').read())",  # a hard link to a blocked file
 ])
 def test_sandbox_cannot_touch_files_outside_its_scratch_directory(tmp_path, attack):
@@ -76,7 +77,7 @@ def test_sandbox_cannot_touch_files_outside_its_scratch_directory(tmp_path, atta
               + "    return c * x ** (c - 1)\n")
     result = verdict(source)
     assert not result.passed and "not allowed" in result.message
-    assert victim.read_text() == "intact"
+    assert victim.read_bytes() == b"intact"
 
 
 def test_slow_function_is_stopped_by_its_time_budget(monkeypatch):
