@@ -3,7 +3,8 @@ the grading kernel).
 
 Once installed it cannot be removed. It refuses the given events (starting or
 signalling processes, ctypes, ...), importing the instructor side of the
-autograder, reading blocked paths, and writing, deleting or renaming anything
+autograder, reading blocked paths (a writable directory inside a blocked one stays
+readable), and writing, deleting or renaming anything
 outside the writable directories (both ends of a rename, move or hard link;
 the destination of a copy or symlink, whose source is read through `open`), and
 SQLite databases (which sqlite opens in C, past `open`) outside them.
@@ -33,7 +34,7 @@ def install_audit_hook(who, writable_dirs, blocked, forbidden_events, error=Perm
 
     def is_blocked(path):
         real = os.path.realpath(path)
-        return any(real == b or real.startswith(b + os.sep) for b in blocked)
+        return any(real == b or real.startswith(b + os.sep) for b in blocked) and not writable(real)
 
     def written_paths(event, args):
         chosen = (args[:1] if event in PATH_WRITE_EVENTS else args[:2] if event in MOVE_EVENTS

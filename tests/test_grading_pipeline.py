@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -41,6 +42,17 @@ HOSTILE = {
                        "_p = pathlib.Path(autograder.__file__).parent / 'instructor' / 'reference' / 'ex01_differentiation.py'\n"
                        "_spec = importlib.util.spec_from_file_location('r', _p)\n_m = importlib.util.module_from_spec(_spec)\n"
                        "_spec.loader.exec_module(_m)\nd_power = _m.d_power\n"),
+    "copies_a_classmate": ("import glob, json, tempfile\n\ndef _classmates_answer():\n"  # at grading time
+                           "    for pattern in ('/tmp/autograder-grade-*/*/*/*/ex01_differentiation/*.ipynb',\n"
+                           f"                    {str(Path(tempfile.gettempdir()) / 'autograder-grade-*')!r} + '/**/*.ipynb'):\n"
+                           "        for path in glob.glob(pattern, recursive=True):\n"
+                           "            try:\n                cells = json.load(open(path))['cells']\n"
+                           "            except Exception:\n                continue\n"
+                           "            for cell in cells:\n                source = ''.join(cell['source'])\n"
+                           "                if source.startswith('def d_power') and 'BEGIN SOLUTION' in source:\n"
+                           "                    return source\n"
+                           "    return 'def d_power(x, c):\\n    return 0 * x'\n\n"
+                           "exec(_classmates_answer())\n"),
     "redefines_helpers": ("import numpy as np\nimport autograder.gradcheck as gc\n"
                           "np.isclose = lambda *a, **k: True\nnp.allclose = lambda *a, **k: True\n"
                           "np.testing.assert_allclose = lambda *a, **k: None\n"

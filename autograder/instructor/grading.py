@@ -134,9 +134,11 @@ class Job:
         self.ipython_dir = self.root / "ipython"
         (self.ipython_dir / "profile_default" / "startup").mkdir(parents=True)
         shutil.copy(INSTRUCTOR_DIR / "kernel_startup.py", self.ipython_dir / "profile_default" / "startup" / "00-guard.py")
+        # the grading scratch root holds every job (other students' notebooks) and the gradebook snapshot;
+        # student code may read only its own directories in it (writable ones win over blocked ones)
         self.blocked = [str(INSTRUCTOR_DIR), str(course / "solutions"), str(course / "submitted"),
                         str(course / "autograded"), str(course / "feedback"), str(course / "gradebook.db"),
-                        str(self.root / "gradebook.db"), str(self.root / "solutions"), str(self.root / "submitted")]
+                        str(course / "grades.csv"), str(course / STATE_FILE), str(self.root.parent)]
 
     def env(self):
         tmp = self.root / "tmp"
