@@ -2,11 +2,11 @@
 
 Started by the judge as `python -I -m autograder.sandbox CMD_FD REPLY_FD BLOCKED...`
 with stdout/stderr sent to /dev/null, a scratch working directory and resource
-limits. Before any student code runs it installs an audit hook (which cannot
-be removed) that refuses: starting processes, signalling processes, loading C
-libraries through ctypes, network connections, importing or reading the
-instructor side of the autograder (or any BLOCKED path), and writing files
-outside the scratch directory.
+limits. Before any student code runs it installs the audit hook of
+autograder.audit (which cannot be removed), refusing: starting or signalling
+processes, ctypes, network connections, importing or reading the instructor side
+of the autograder (or any BLOCKED path), and writing files outside the scratch
+directory.
 
 Commands arrive as wire messages on CMD_FD; each gets one reply on REPLY_FD:
     {"op": "exec", "index": i, "source": "..."}   -> {"ok": bool, "error": str}

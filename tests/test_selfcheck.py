@@ -1,6 +1,5 @@
 """The students' self-check, on the untouched release, the solutions and a planted bug."""
 
-import os
 import shutil
 import subprocess
 import sys

@@ -105,6 +105,14 @@ def array_problem(actual, expected, *, name="result", rtol=1e-6, atol=1e-9, batc
     return None if result.ok else result.message
 
 
+NUMERIC_RTOL, NUMERIC_ATOL = 1e-5, 1e-7  # tolerances against central-difference derivatives
+
+
+def all_of(*checks):
+    """A check passing only if every check passes (the first problem is reported)."""
+    return lambda result: next((p for p in (c(result) for c in checks) if p), None)
+
+
 def expect_array(expected, *, name="result", rtol=1e-6, atol=1e-9, batch_size=None):
     """Check that the returned value equals `expected` (shape first, then values)."""
     def check(result):

@@ -140,9 +140,22 @@ class Sandbox:
         return b"".join(chunks)
 
     # -- loading the notebook code
+    def _request_before(self, message, timeout, deadline):
+        """_request, given at most `timeout` seconds and never past `deadline` (time.monotonic()).
+        On failure the process is reset; a timeout that only the deadline caused is BudgetExceeded."""
+        budget = deadline - time.monotonic()
+        self._timeout_label = f"{timeout:g}"
+        try:
+            return self._request(message, min(timeout, budget))
+        except SandboxFailure as exc:
+            self.close()
+            if isinstance(exc, SandboxTimeout) and budget < timeout:
+                raise BudgetExceeded() from exc
+            raise
+
     def ensure_started(self, deadline=float("inf")):
         """Start the process and execute every cell that has not hung or killed it before.
-        Raises BudgetExceeded if the deadline (time.monotonic()) passes first."""
+        Raises BudgetExceeded if the deadline passes first."""
         while self.process is None:
             if time.monotonic() >= deadline:
                 raise BudgetExceeded()
@@ -150,15 +163,10 @@ class Sandbox:
             for index, source in enumerate(self.cells):
                 if index in self.skipped_cells:
                     continue
-                budget = deadline - time.monotonic()
                 try:
-                    self._timeout_label = f"{CELL_TIMEOUT:g}"
-                    reply = self._request({"op": "exec", "index": index, "source": source},
-                                          min(CELL_TIMEOUT, budget))
+                    reply = self._request_before({"op": "exec", "index": index, "source": source},
+                                                 CELL_TIMEOUT, deadline)
                 except SandboxFailure as exc:
-                    self.close()
-                    if isinstance(exc, SandboxTimeout) and budget < CELL_TIMEOUT:
-                        raise BudgetExceeded() from exc
                     self.skipped_cells[index] = str(exc)
                     break
                 if not reply.get("ok"):
@@ -168,18 +176,10 @@ class Sandbox:
         """Run one case before `deadline`; returns the sandbox's reply dict.
         Raises SandboxFailure (and resets), or BudgetExceeded."""
         self.ensure_started(deadline)
-        budget = deadline - time.monotonic()
-        if budget <= 0:
+        if time.monotonic() >= deadline:
             raise BudgetExceeded()
-        self._timeout_label = f"{case.timeout:g}"
-        try:
-            return self._request({"op": "probe", "probe": case.probe, "args": list(case.args)},
-                                 min(case.timeout, budget))
-        except SandboxFailure as exc:
-            self.close()
-            if isinstance(exc, SandboxTimeout) and budget < case.timeout:
-                raise BudgetExceeded() from exc
-            raise
+        return self._request_before({"op": "probe", "probe": case.probe, "args": list(case.args)},
+                                    case.timeout, deadline)
 
 
 def evaluate(case, reply):

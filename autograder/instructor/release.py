@@ -7,8 +7,6 @@ The bundle holds lectures/, exercises/, the student-facing modules of
 environment.yml. Nothing from solutions/ or autograder/instructor/ goes in.
 """
 
-import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 

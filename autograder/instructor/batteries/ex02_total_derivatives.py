@@ -3,15 +3,11 @@
 import numpy as np
 
 from autograder.gradcheck import numerical_gradient
-from autograder.instructor.battery import Battery, call_case, expect_array, expect_scalar, expect_tuple
+from autograder.instructor.battery import Battery, all_of, call_case, expect_array, expect_scalar, expect_tuple
 from autograder.instructor.reference import ex02_total_derivatives as ref
 
 battery = Battery("ex02_total_derivatives")
 SHAPES = [(), (1,), (6,), (3, 2)]
-
-
-def _both(*checks):
-    return lambda result: next((p for p in (c(result) for c in checks) if p), None)
 
 
 def _finite(check, name, hint):
@@ -47,7 +43,7 @@ def _elementwise(rng, name, reference, primitive, high):
         x = rng.uniform(-high, high, size=shape)
         numeric = numerical_gradient(lambda v: np.sum(primitive(v)), np.array(x, dtype=float))
         yield call_case(f"x of shape {np.shape(x)}", name, (x,),
-                        _both(expect_array(reference(x), name=f"{name}(x)"),
+                        all_of(expect_array(reference(x), name=f"{name}(x)"),
                               expect_array(numeric, name=f"{name}(x) vs the numeric derivative", rtol=1e-5, atol=1e-6)))
 
 
@@ -100,7 +96,7 @@ def _(rng):
         y, y_hat = _labels_and_predictions(rng, shape)
         numeric = numerical_gradient(lambda p: np.sum(ref.bce(y, p)), y_hat.copy(), h=1e-7)
         yield call_case(f"y, y_hat of shape {shape}", "d_bce", (y, y_hat),
-                        _both(expect_array(ref.d_bce(y, y_hat), name="dL/dy_hat"),
+                        all_of(expect_array(ref.d_bce(y, y_hat), name="dL/dy_hat"),
                               expect_array(numeric, name="dL/dy_hat vs numeric", rtol=1e-4, atol=1e-6)))
     y, y_hat = np.array([1.0, 0.0]), np.array([1 - 1e-12, 1e-12])
     yield call_case("y_hat within 1e-12 of the right label", "d_bce", (y, y_hat),
@@ -120,7 +116,7 @@ def _(rng):
         loss = lambda p: np.mean((y - (p[0] * x + p[1])) ** 2)  # noqa: E731
         num = numerical_gradient(loss, np.array([w, b]))
         yield call_case(f"N={N}", "linear_regression_grads", (x, y, w, b),
-                        _both(expect_tuple(expect_scalar(dw, name="dJ_dw"), expect_scalar(db, name="dJ_db")),
+                        all_of(expect_tuple(expect_scalar(dw, name="dJ_dw"), expect_scalar(db, name="dJ_db")),
                               expect_tuple(expect_scalar(num[0], name="dJ_dw vs numeric", rtol=1e-5, atol=1e-7),
                                            expect_scalar(num[1], name="dJ_db vs numeric", rtol=1e-5, atol=1e-7))))
 
@@ -134,7 +130,7 @@ def _vector_cases(rng, name, reference, loss_of):
         num_w = numerical_gradient(lambda v: loss_of(X, y, v, b), w.copy())
         num_b = numerical_gradient(lambda c: loss_of(X, y, w, float(c)), b)
         yield call_case(f"X ({N}, {d})", name, (X, y, w, b),
-                        _both(expect_tuple(expect_array(dw, name="dw", batch_size=N), expect_scalar(db, name="db")),
+                        all_of(expect_tuple(expect_array(dw, name="dw", batch_size=N), expect_scalar(db, name="db")),
                               expect_tuple(expect_array(num_w, name="dw vs numeric", rtol=1e-5, atol=1e-7),
                                            expect_scalar(float(num_b), name="db vs numeric", rtol=1e-5, atol=1e-7))))
 

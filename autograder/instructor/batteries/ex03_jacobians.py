@@ -10,23 +10,18 @@ multiplication order fails with a shape error or wrong values, and a real compos
 import numpy as np
 
 from autograder.gradcheck import numerical_gradient, numerical_jacobian
-from autograder.instructor.battery import FN, Battery, call_case, expect_array, expect_dict
+from autograder.instructor.battery import (FN, NUMERIC_ATOL, NUMERIC_RTOL, Battery, all_of, call_case,
+                                           expect_array, expect_dict)
 from autograder.instructor.reference import ex03_jacobians as ref
 from autograder.probes import FUNCTIONS
 
 battery = Battery("ex03_jacobians")
 
-NUMERIC_RTOL, NUMERIC_ATOL = 1e-5, 1e-7
 SIZES = [(1, 1), (2, 3), (4, 2), (3, 3), (1, 5), (5, 1)]  # (m, n) of W
 
 
-def _all(*checks):
-    """A check passing only if every check passes (the first problem is reported)."""
-    return lambda result: next((p for p in (c(result) for c in checks) if p), None)
-
-
 def _jac(expected, numeric, name):
-    return _all(expect_array(expected, name=name),
+    return all_of(expect_array(expected, name=name),
                 expect_array(numeric, name=f"{name} (compared with the numeric Jacobian)",
                              rtol=NUMERIC_RTOL, atol=NUMERIC_ATOL))
 
@@ -141,4 +136,4 @@ def _(rng):
                    "u": numerical_gradient(lambda v: v @ f(W @ x + b), u.copy())}
         yield call_case(f"W of shape ({m}, {n}), f={fname}, fprime={dname}", "score_gradients",
                         (x, W, b, u, FN(fname), FN(dname)),
-                        _all(expect_dict(expected), expect_dict(numeric, rtol=NUMERIC_RTOL, atol=NUMERIC_ATOL)))
+                        all_of(expect_dict(expected), expect_dict(numeric, rtol=NUMERIC_RTOL, atol=NUMERIC_ATOL)))

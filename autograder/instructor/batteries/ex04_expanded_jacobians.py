@@ -12,26 +12,21 @@ activations away from the ReLU kink).
 import numpy as np
 
 from autograder.gradcheck import numerical_vjp
-from autograder.instructor.battery import Battery, call_case, expect_array, expect_scalar, expect_tuple
+from autograder.instructor.battery import (NUMERIC_ATOL, NUMERIC_RTOL, Battery, all_of, call_case, expect_array,
+                                           expect_scalar, expect_tuple)
 from autograder.instructor.reference import ex04_expanded_jacobians as ref
 
 battery = Battery("ex04_expanded_jacobians")
 
-NUMERIC_RTOL, NUMERIC_ATOL = 1e-5, 1e-7
 OUTPUT_SHAPES = ((1, 2), (4, 10), (7, 3), (1, 10), (5, 2))          # (N, K) for softmax / CCE
 REGRESSION_SHAPES = ((1, 1), (6, 1), (4, 2), (1, 10), (3, 10))      # (N, K) for the MSE
 LAYER_SHAPES = ((1, 3, 2), (4, 2, 10), (6, 5, 5), (3, 10, 1), (1, 4, 7), (5, 5, 5))  # (N, l_in, l_out)
 EPS = 1e-12
 
 
-def _all(*checks):
-    """A check passing only if every check passes (the first problem is reported)."""
-    return lambda result: next((p for p in (c(result) for c in checks) if p), None)
-
-
 def _grad(expected, numeric, name, N):
     """The reference value, then the numeric vector-Jacobian product of the reference forward."""
-    return _all(expect_array(expected, name=name, batch_size=N),
+    return all_of(expect_array(expected, name=name, batch_size=N),
                 expect_array(numeric, name=f"{name} (compared with the numeric gradient of the forward)",
                              rtol=NUMERIC_RTOL, atol=NUMERIC_ATOL, batch_size=N))
 
@@ -161,14 +156,14 @@ def _(rng):
     for N, K in OUTPUT_SHAPES:
         L = rng.standard_normal((N, K)) * 3
         yield call_case(f"L of shape ({N}, {K})", "softmax", (L,),
-                        _all(expect_array(ref.softmax(L), name="Y_hat"), _rows_sum_to_one))
+                        all_of(expect_array(ref.softmax(L), name="Y_hat"), _rows_sum_to_one))
     yield call_case("logits of +-1000, rows on very different scales (no NaN/overflow, rows sum to 1)", "softmax",
                     (LARGE_LOGITS,),
-                    _all(expect_array(ref.softmax(LARGE_LOGITS), name="Y_hat", atol=1e-12), _rows_sum_to_one),
+                    all_of(expect_array(ref.softmax(LARGE_LOGITS), name="Y_hat", atol=1e-12), _rows_sum_to_one),
                     no_fp_warnings=True)
     L = rng.standard_normal((3, 10)) + 800.0
     yield call_case("logits near +800, shape (3, 10) (exp would overflow without the max subtraction)",
-                    "softmax", (L,), _all(expect_array(ref.softmax(L), name="Y_hat"), _rows_sum_to_one),
+                    "softmax", (L,), all_of(expect_array(ref.softmax(L), name="Y_hat"), _rows_sum_to_one),
                     no_fp_warnings=True)
 
 

@@ -16,8 +16,8 @@
 import numpy as np
 
 from autograder.gradcheck import numerical_gradient
-from autograder.instructor.battery import (RNG, Battery, Case, array_problem, call_case, expect_dict,
-                                           expect_scalar)
+from autograder.instructor.battery import (RNG, Battery, Case, all_of, array_problem, call_case,
+                                           expect_dict, expect_scalar)
 from autograder.instructor.reference import ex05_backprop as ref
 
 battery = Battery("ex05_backprop")
@@ -43,10 +43,6 @@ def spiral(seed, per_class=100, classes=3):
         X.append(np.c_[r * np.sin(t), r * np.cos(t)])
         labels += [k] * per_class
     return np.vstack(X), np.eye(classes)[labels]
-
-
-def _first_problem(*checks):
-    return lambda result: next((p for p in (c(result) for c in checks) if p), None)
 
 
 def _network(rng, sizes, N, activation):
@@ -100,7 +96,7 @@ def _(rng):
         numeric = numerical_gradient(loss, np.array([params[k] for k in keys]))
         shown = ", ".join(f"{k}={v:.3f}" for k, v in params.items())
         yield call_case(f"x={x:.3f}, y={y}, {shown}", "scalar_chain_grads", (x, y, params),
-                        _first_problem(expect_dict(ref.scalar_chain_grads(x, y, params)),
+                        all_of(expect_dict(ref.scalar_chain_grads(x, y, params)),
                                        expect_dict(dict(zip(keys, numeric)), rtol=1e-5, atol=1e-9)))
 
 
