@@ -7,7 +7,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import wire
+from autograder.sandbox import wire
 from autograder.instructor import judge
 from autograder.instructor.judge import judge_cells
 from autograder.instructor.normalize import DELETED_ANSWER, normalize_submission

@@ -2,7 +2,7 @@
 
 A battery maps each graded function of an assignment to a generator of Cases.
 A Case says how the sandbox should exercise the student's code (a probe from
-autograder.probes and its plain-data arguments) and how the judge checks the
+autograder.sandbox.probes and its plain-data arguments) and how the judge checks the
 returned plain data (a `check` callable that returns None when the value is
 right and otherwise a message for the student).
 

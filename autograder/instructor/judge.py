@@ -29,7 +29,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from autograder import wire
+from autograder.sandbox import wire
 from autograder.instructor.batteries import load_battery
 from autograder.instructor.battery import unchanged_problem
 from autograder.notebook_code import student_code_cells
@@ -82,7 +82,7 @@ class Sandbox:
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "MPLBACKEND": "Agg", "MPLCONFIGDIR": self.scratch, "LANG": "C.UTF-8"}
         self.process = subprocess.Popen(
-            [sys.executable, "-s", "-m", "autograder.sandbox", str(cmd_r), str(reply_w), *self.blocked],
+            [sys.executable, "-s", "-m", "autograder.sandbox.server", str(cmd_r), str(reply_w), *self.blocked],
             cwd=self.scratch, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, pass_fds=(cmd_r, reply_w), start_new_session=True)
         os.close(cmd_r)

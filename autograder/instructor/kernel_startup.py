@@ -15,7 +15,7 @@ def _guard():
     import resource
     import sys
 
-    from autograder.audit import PROCESS_EVENTS, install_audit_hook
+    from autograder.sandbox.audit import PROCESS_EVENTS, install_audit_hook
 
     writable_dirs = [os.getcwd(), *os.environ["AUTOGRADER_WRITABLE"].split(os.pathsep)]
     blocked = [p for p in os.environ["AUTOGRADER_BLOCKED"].split(os.pathsep) if p]

@@ -6,7 +6,7 @@ from autograder.gradcheck import numerical_gradient
 from autograder.instructor.battery import (FN, Battery, Case, all_of, call_case, expect_array, expect_scalar,
                                            expect_tuple, raises_case)
 from autograder.instructor.reference import ex01_differentiation as ref
-from autograder.probes import FUNCTIONS
+from autograder.sandbox.probes import FUNCTIONS
 
 battery = Battery("ex01_differentiation")
 SHAPES = [(), (1,), (5,), (2, 3)]

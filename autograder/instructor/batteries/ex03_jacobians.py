@@ -13,7 +13,7 @@ from autograder.gradcheck import numerical_gradient, numerical_jacobian
 from autograder.instructor.battery import (FN, NUMERIC_ATOL, NUMERIC_RTOL, Battery, all_of, call_case,
                                            expect_array, expect_dict)
 from autograder.instructor.reference import ex03_jacobians as ref
-from autograder.probes import FUNCTIONS
+from autograder.sandbox.probes import FUNCTIONS
 
 battery = Battery("ex03_jacobians")
 

@@ -23,8 +23,8 @@ import warnings
 
 import numpy as np
 
-from autograder import probes, wire
-from autograder.audit import PROCESS_EVENTS, install_audit_hook
+from autograder.sandbox import probes, wire
+from autograder.sandbox.audit import PROCESS_EVENTS, install_audit_hook
 
 MEMORY_LIMIT_BYTES = 3 * 1024 ** 3
 FILE_SIZE_LIMIT_BYTES = 16 * 1024 ** 2
