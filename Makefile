@@ -26,6 +26,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 test: $(STAMP)
 	bash scripts/install_chromium.sh
+	bash scripts/install_postgres.sh
 	pytest -p no:cacheprovider tests
 	$(NBVAL) lectures solutions
 	pytest -p no:cacheprovider --nbval-lax --nbval-current-env exercises
