@@ -4,6 +4,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -43,3 +45,36 @@ def test_python_version_agrees():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert "3.11" in project["requires-python"]
     assert "python=3.11" in (ROOT / "environment.yml").read_text()
+
+
+STUDENT_FILES = ROOT / "autograder" / "instructor" / "student_files"
+
+
+@pytest.mark.parametrize("pyproject", [ROOT / "pyproject.toml", STUDENT_FILES / "pyproject.toml"],
+                         ids=["course", "student bundle"])
+def test_every_current_python_may_install(pyproject):
+    """3.11 at least, and no upper bound: a cap such as <3.12 stops `pip install -e .` on 3.12 and 3.13
+    (the pinned packages have wheels for 3.12 to 3.14)."""
+    requires = tomllib.loads(pyproject.read_text())["project"]["requires-python"]
+    clauses = [c.strip() for c in requires.split(",")]
+    assert clauses == [">=3.11"], f"requires-python = {requires!r}: only a lower bound, >=3.11"
+
+
+def test_student_bundle_pins_the_course_versions():
+    student = tomllib.loads((STUDENT_FILES / "pyproject.toml").read_text())["project"]["dependencies"]
+    pins = pip_pins()
+    for dep in student:
+        name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)==([\w.]+)", dep).groups()
+        assert pins.get(name) == version, f"student pyproject pins {dep}, the course {name}=={pins.get(name)}"
+
+
+@pytest.mark.parametrize("readme, section", [(ROOT / "README.md", "## For students"),
+                                             (STUDENT_FILES / "README.md", "")], ids=["course", "student bundle"])
+def test_students_are_told_to_use_the_virtualenv(readme, section):
+    """A bare `python -m autograder check` outside the venv fails with ModuleNotFoundError: nbformat."""
+    text = readme.read_text()
+    if section:
+        text = text.split(section, 1)[1].split("\n## ", 1)[0]
+    assert ".venv/bin/python -m autograder check" in text
+    assert "source .venv/bin/activate" in text
+    assert "ModuleNotFoundError" in text  # the symptom, so a student who saw it finds the fix
