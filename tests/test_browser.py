@@ -2,37 +2,45 @@
 sees the NotImplementedError of a graded cell; an instructor opens nbgrader's
 formgrader and sees the course's assignments.
 
-JupyterLab runs from the project's environment on 127.0.0.1 (random free port,
-known token); Debian's Chromium is driven by Playwright. Screenshots are saved
-in the test's temporary directory.
+JupyterLab runs from the project's environment on 127.0.0.1 (a port the server picks,
+a known token, private settings: tests/browser_settings/overrides.json renders every
+notebook cell, so what is in the DOM is also on screen once scrolled to). Debian's
+Chromium is driven by Playwright. Every step waits on an observable state (the kernel
+idle in the page and on the server, every code cell numbered, the output in view) with
+a bounded timeout. Screenshots are saved in the test's temporary directory, and on any
+failure `failure-<phase>.png` (with the page's HTML and console) is saved there and its
+path printed (tests/browser_support.py).
 """
 
-import os
+import json
+import re
 import secrets
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
-from autograder.instructor.nbgrader_cli import nbgrader_env, run_nbgrader
+from autograder.instructor.nbgrader_cli import run_nbgrader
+
+pytest.register_assert_rewrite("tests.browser_support")
+from tests.browser_support import LabServer, wait_until  # noqa: E402
+
+pytest_plugins = ["tests.browser_support"]  # its screenshot-on-failure hook
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ASSIGNMENT = "ex01_differentiation"
+NOTEBOOK = f"exercises/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# Upper bounds (seconds) for a loaded 2-core machine; each wait ends as soon as its condition holds.
+SERVER_START = 120
+PAGE_LOAD = 120
+KERNEL_READY = 120
+RUN_ALL = 240
+ACTION = 30
+IDLE = "idle"
 
 
 @pytest.fixture(scope="module")
@@ -42,32 +50,9 @@ def lab(tmp_path_factory):
     shutil.copytree(ROOT / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
     shutil.copytree(ROOT / "exercises" / ASSIGNMENT, course / "exercises" / ASSIGNMENT)
     run_nbgrader(["db", "assignment", "add", ASSIGNMENT], course)
-    port, token = free_port(), secrets.token_hex(16)
-    log = open(course / "jupyterlab.log", "w")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}",
-         "--ServerApp.open_browser=False", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
-         "jupyterlab.NeverCheckForUpdate", *(["--allow-root"] if os.geteuid() == 0 else [])],
-        cwd=course, env=nbgrader_env({"JUPYTER_PLATFORM_DIRS": "1"}), stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("JupyterLab did not start:\n" + (course / "jupyterlab.log").read_text()[-3000:])
-            time.sleep(0.5)
-    yield base, token, course
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+    server = LabServer(course, tmp_path_factory.mktemp("lab-state"), secrets.token_hex(16)).start(SERVER_START)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -78,43 +63,67 @@ def browser():
         chromium.close()
 
 
-def test_student_runs_exercise_and_sees_not_implemented(lab, browser, tmp_path):
-    base, token, _ = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(f"{base}/lab/tree/exercises/{ASSIGNMENT}/{ASSIGNMENT}.ipynb?token={token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-    page.get_by_text("| Idle").first.wait_for(timeout=90_000)  # status bar: the kernel is ready
-    executed = page.locator(".jp-InputPrompt", has_text="[1]")
-    for _ in range(3):  # restart-and-run-all is immune to a kernel that was still settling; retry if lost
-        page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
-        page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel and Run All Cells").first.click()
-        page.locator(".jp-Dialog-button.jp-mod-accept").first.click(timeout=30_000)
-        try:
-            executed.first.wait_for(timeout=45_000)
-            break
-        except Exception:
-            page.keyboard.press("Escape")
-    error = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
-                         has_text="NotImplementedError").first
-    try:
-        error.wait_for(timeout=120_000)
-    except Exception:
-        page.screenshot(path=str(tmp_path / "exercise-timeout.png"), full_page=True)
-        log = (lab[2] / "jupyterlab.log").read_text()[-3000:]
-        pytest.fail(f"no NotImplementedError output; screenshot in {tmp_path}; server log:\n{log}")
-    error.scroll_into_view_if_needed()
-    page.screenshot(path=str(tmp_path / "exercise.png"), full_page=False)
-    assert "NotImplementedError" in error.inner_text()
-    page.close()
+@pytest.fixture
+def page(browser, tmp_path):
+    """A fresh browser context per test; on failure the hook in browser_support saves
+    failure-<phase>.png/.html/-console.txt into tmp_path before this closes it."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(ACTION * 1000)
+    page = context.new_page()
+    page.console_log = []
+    page.on("console", lambda message: page.console_log.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: page.console_log.append(f"pageerror: {error}"))
+    yield page
+    context.close()
 
 
-def test_instructor_sees_assignments_in_formgrader(lab, browser, tmp_path):
-    base, token, _ = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(f"{base}/formgrader?token={token}")
-    page.wait_for_url("**/formgrader/manage_assignments**", timeout=60_000)
-    page.get_by_role("link", name=ASSIGNMENT).wait_for(timeout=60_000)
+def wait_for_idle_kernel(lab, panel, timeout):
+    """The kernel is idle both in the page (the notebook toolbar's execution indicator,
+    which shows the kernel connection's status) and on the server (its session record)."""
+    expect(panel.locator(".jp-Notebook-ExecutionIndicator")).to_have_attribute(
+        "data-status", IDLE, timeout=timeout * 1000)
+    wait_until(lambda: lab.kernel_state(NOTEBOOK) == IDLE, timeout, f"the kernel of {NOTEBOOK} to be idle on the server")
+
+
+def test_student_runs_exercise_and_sees_not_implemented(lab, page, tmp_path):
+    tracker = lab.api("/lab/api/settings/@jupyterlab/notebook-extension:tracker")
+    assert tracker["schema"]["properties"]["windowingMode"]["default"] == "none", \
+        "tests/browser_settings/overrides.json was not applied: cells out of view would not be rendered"
+    cells = json.loads((lab.root / NOTEBOOK).read_text())["cells"]
+    code_cells = sum(cell["cell_type"] == "code" for cell in cells)
+
+    page.goto(lab.url(f"/lab/tree/{NOTEBOOK}"))
+    panel = page.locator(".jp-NotebookPanel")
+    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
+    expect(prompts).to_have_count(code_cells, timeout=PAGE_LOAD * 1000)  # every cell attached
+    expect(panel.locator(".jp-KernelName")).to_have_text("Python 3 (ipykernel)", timeout=KERNEL_READY * 1000)
+    wait_for_idle_kernel(lab, panel, KERNEL_READY)
+
+    page.locator(".lm-MenuBar-itemLabel").get_by_text("Run", exact=True).click()
+    page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
+    # Run All goes on past the test cells' errors (they are tagged raises-exception): it is
+    # over when every code cell shows an execution count and the kernel is idle again.
+    expect(prompts.filter(has_text=re.compile(r"^\[\d+\]:$"))).to_have_count(code_cells, timeout=RUN_ALL * 1000)
+    wait_for_idle_kernel(lab, panel, RUN_ALL)
+
+    test_cell = panel.locator(".jp-CodeCell").filter(has_text="# Public tests for average_rate_of_change")
+    error = test_cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    expect(error).to_contain_text("NotImplementedError")  # in the DOM (textContent)
+    test_cell.evaluate("cell => cell.scrollIntoView({block: 'start'})")  # the cell from its prompt down
+    expect(test_cell.locator(".jp-InputPrompt")).to_have_text(re.compile(r"^\[\d+\]:$"))
+    expect(test_cell.locator(".jp-InputPrompt")).to_be_in_viewport()
+    expect(error).to_be_in_viewport(ratio=1)
+    expect(error).to_contain_text("raise NotImplementedError()", use_inner_text=True)  # rendered, as seen
+    page.screenshot(path=str(tmp_path / "exercise.png"))
+    print(f"screenshot: {tmp_path / 'exercise.png'}")
+
+
+def test_instructor_sees_assignments_in_formgrader(lab, page, tmp_path):
+    page.goto(lab.url("/formgrader"))
+    expect(page).to_have_url(re.compile(r"/formgrader/manage_assignments"), timeout=PAGE_LOAD * 1000)
+    link = page.get_by_role("link", name=ASSIGNMENT, exact=True)
+    expect(link).to_be_visible(timeout=PAGE_LOAD * 1000)  # the table is filled from the formgrader's API
     page.screenshot(path=str(tmp_path / "formgrader.png"), full_page=True)
-    api = page.request.get(f"{base}/formgrader/api/assignments?token={token}")
+    print(f"screenshot: {tmp_path / 'formgrader.png'}")
+    api = page.request.get(lab.url("/formgrader/api/assignments"))
     assert api.ok and ASSIGNMENT in {a["name"] for a in api.json()}
-    page.close()
