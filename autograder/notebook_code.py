@@ -22,3 +22,10 @@ def student_code_cells(notebook):
     nb = nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, Path)) else notebook
     return [cell.source for cell in nb.cells
             if cell.cell_type == "code" and not is_test_cell(cell) and HIDDEN_MARKER not in cell.source]
+
+
+def notebook_code_cells(notebook):
+    """[(source, is_test_cell)] for every code cell, in order, with hidden-test code cut out:
+    what the grading sandbox executes (the index in this list is the code cell's ordinal)."""
+    return [(cell.source.split(HIDDEN_MARKER)[0] if is_test_cell(cell) else cell.source, is_test_cell(cell))
+            for cell in notebook.cells if cell.cell_type == "code"]

@@ -18,8 +18,8 @@ GOOD_RATE = ("def average_rate_of_change(f, a, b):\n    if a == b:\n        rais
              "    return (f(b) - f(a)) / (b - a)\n")
 
 
-def verdict(*cells, function="d_power"):
-    return judge_cells(A, ["import numpy as np", *cells], [function])[function]
+def verdict(*cells, function="d_power", unsafe=False):
+    return judge_cells(A, ["import numpy as np", *cells], [function], unsafe=unsafe)[function]
 
 
 def test_correct_code_passes():
@@ -32,7 +32,7 @@ def test_correct_code_passes():
     ("open(__import__('autograder').__file__.replace('__init__.py', 'instructor/reference/ex01_differentiation.py')).read()\n" + GOOD,
      "NameError"),
     ("import subprocess\nsubprocess.run(['true'])\n" + GOOD, "NameError"),
-    ("open('/tmp/autograder-should-not-exist.txt', 'w').write('x')\n" + GOOD, "NameError"),
+    ("open('/usr/autograder-should-not-exist.txt', 'w').write('x')\n" + GOOD, "NameError"),
     ("import ctypes\nctypes.CDLL(None)\n" + GOOD, "NameError"),
 ])
 def test_forbidden_actions_at_load_time_leave_the_function_undefined(source, words):
@@ -67,7 +67,10 @@ def test_misbehaving_function_fails_alone(body, words):
     "import sqlite3\nsqlite3.connect({victim!r}).execute('create table t (a)')",  # sqlite opens files in C
     "os.link({reference!r}, 'stolen.py')\nprint(open('stolen.py').read())",  # a hard link to a blocked file
 ])
-def test_sandbox_cannot_touch_files_outside_its_scratch_directory(tmp_path, attack):
+@pytest.mark.parametrize("unsafe", [False, True], ids=["bubblewrap", "audit-hook-only"])
+def test_sandbox_cannot_touch_files_outside_its_scratch_directory(tmp_path, attack, unsafe):
+    """Under bubblewrap the files are not there at all; the audit hook (the second layer, and the only
+    one under --unsafe-no-sandbox) refuses them by name."""
     import autograder.instructor.reference.ex01_differentiation as reference
     victim = tmp_path / "victim.txt"
     victim.write_text("intact")
@@ -75,8 +78,8 @@ def test_sandbox_cannot_touch_files_outside_its_scratch_directory(tmp_path, atta
               + "".join(f"    {line}\n" for line in attack.format(victim=str(victim), reference=reference.__file__)
                         .splitlines())
               + "    return c * x ** (c - 1)\n")
-    result = verdict(source)
-    assert not result.passed and "not allowed" in result.message
+    result = verdict(source, unsafe=unsafe)
+    assert not result.passed and (not unsafe or "not allowed" in result.message)
     assert victim.read_bytes() == b"intact"
 
 

@@ -1,8 +1,12 @@
 """The judge: runs an assignment's hidden battery against a student's notebook.
 
-The student's code runs only in a sandbox process (autograder.sandbox); the
-judge sends it plain-data inputs, receives plain data back, and compares with
-the reference implementation here, in a process where no student code ever ran.
+The student's code runs only in a sandbox process (autograder.sandbox.server,
+inside bubblewrap: autograder.instructor.isolation); the judge sends it
+plain-data inputs, receives plain data back (treated as untrusted: a missing
+field fails the case), and compares with the reference implementation here, in
+a process where no student code ever ran. For the grading pipeline the same
+sandbox also executes the whole notebook once and records each cell's outputs
+(`--batch`), so the notebook never runs anywhere else.
 A sandbox that hangs, exits or dies is killed and restarted for the remaining
 functions, so one bad function costs only its own points. Time is bounded three
 ways: each case and each notebook cell has its own timeout, each function's cases
@@ -29,10 +33,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from autograder.sandbox import wire
+from autograder.instructor import isolation
 from autograder.instructor.batteries import load_battery
 from autograder.instructor.battery import unchanged_problem
 from autograder.notebook_code import student_code_cells
+from autograder.sandbox import wire
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the directory holding the autograder package
 INSTRUCTOR_DIR = Path(__file__).resolve().parent
@@ -63,30 +68,46 @@ class Verdict:
 
 
 class Sandbox:
-    """A restartable sandbox process holding the student's notebook code."""
+    """A restartable sandbox process holding the student's notebook code.
 
-    def __init__(self, cells, blocked=()):
-        self.cells = list(cells)
+    cells: [(source, is_test_cell)] in notebook order. With record=True the first
+    execution of each cell records its outputs (self.outputs: {index: [raw outputs]});
+    after a restart only the student's cells are replayed (unrecorded), so the
+    namespace again holds their definitions.
+    """
+
+    def __init__(self, cells, blocked=(), record=False, cell_timeout=CELL_TIMEOUT, unsafe=False):
+        self.cells = [(c, False) if isinstance(c, str) else tuple(c) for c in cells]
         self.blocked = [str(INSTRUCTOR_DIR), *map(str, blocked)]
+        self.record, self.cell_timeout, self.unsafe = record, cell_timeout, unsafe
         self.skipped_cells = {}  # index -> why it was skipped (hung or killed the process)
-        self.cell_errors = {}  # index -> exception raised while loading
+        self.cell_errors = {}  # index -> exception raised while loading a student cell
+        self.outputs = {}  # index -> raw outputs of its recorded execution
         self.process = None
 
     # -- process management
     def _spawn(self):
-        self.scratch = tempfile.mkdtemp(prefix="autograder-sandbox-")
         cmd_r, self.cmd_w = os.pipe()
         self.reply_r, reply_w = os.pipe()
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.scratch,
-               "PYTHONPATH": str(PACKAGE_ROOT), "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "MPLBACKEND": "Agg", "MPLCONFIGDIR": self.scratch, "LANG": "C.UTF-8"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-s", "-m", "autograder.sandbox.server", str(cmd_r), str(reply_w), *self.blocked],
-            cwd=self.scratch, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, pass_fds=(cmd_r, reply_w), start_new_session=True)
-        os.close(cmd_r)
-        os.close(reply_w)
+        server = [sys.executable, "-s", "-P", "-m", "autograder.sandbox.server", str(cmd_r), str(reply_w)]
+        if self.unsafe:  # the audit hook alone: a host scratch directory and the blocked paths
+            self.scratch = tempfile.mkdtemp(prefix="autograder-sandbox-")
+            env = {**isolation.sandbox_environment(), "HOME": self.scratch, "TMPDIR": self.scratch,
+                   "MPLCONFIGDIR": self.scratch, "PYTHONPATH": str(PACKAGE_ROOT)}
+            argv, fds, cwd = [*server, *self.blocked], (cmd_r, reply_w), self.scratch
+        else:
+            isolation.require_isolation()
+            self.scratch = None
+            seccomp = isolation.seccomp_fd()
+            env, fds, cwd = isolation.sandbox_environment(), (cmd_r, reply_w, seccomp), "/"
+            argv = isolation.sandboxed_command(server, seccomp)
+        try:
+            self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=fds,
+                                            start_new_session=True, preexec_fn=isolation.limit_resources)
+        finally:
+            for fd in fds:
+                os.close(fd)
 
     def close(self):
         if self.process is None:
@@ -101,7 +122,8 @@ class Sandbox:
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
         self.process = None
 
     def __enter__(self):
@@ -117,13 +139,12 @@ class Sandbox:
         except OSError as exc:
             raise SandboxFailure("your code ended the grading process (sys.exit/os._exit/kill?)") from exc
         deadline = time.monotonic() + timeout
-        header = self._read(wire.HEADER.size, deadline)
-        (size,) = wire.HEADER.unpack(header)
-        if size > wire.MAX_MESSAGE_BYTES:
-            raise SandboxFailure("the result was too large to return")
         try:
+            (size,) = wire.HEADER.unpack(self._read(wire.HEADER.size, deadline))
+            if size > wire.MAX_MESSAGE_BYTES:
+                raise SandboxFailure("the result was too large to return")
             return wire.loads(self._read(size, deadline))
-        except (ValueError, wire.WireError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError, wire.WireError) as exc:
             raise SandboxFailure("the grading channel was corrupted by your code") from exc
 
     def _read(self, n, deadline):
@@ -160,16 +181,22 @@ class Sandbox:
             if time.monotonic() >= deadline:
                 raise BudgetExceeded()
             self._spawn()
-            for index, source in enumerate(self.cells):
-                if index in self.skipped_cells:
+            for index, (source, is_test) in enumerate(self.cells):
+                record = self.record and index not in self.outputs
+                if index in self.skipped_cells or (is_test and not record):
                     continue
                 try:
-                    reply = self._request_before({"op": "exec", "index": index, "source": source},
-                                                 CELL_TIMEOUT, deadline)
+                    reply = self._request_before({"op": "exec", "index": index, "source": source,
+                                                  "record": record}, self.cell_timeout, deadline)
                 except SandboxFailure as exc:
                     self.skipped_cells[index] = str(exc)
+                    if record:
+                        self.outputs[index] = [{"output_type": "error", "ename": "GradingError",
+                                                "evalue": str(exc), "traceback": [f"GradingError: {exc}"]}]
                     break
-                if not reply.get("ok"):
+                if record:
+                    self.outputs[index] = reply.get("outputs")
+                if not reply.get("ok") and not is_test:
                     self.cell_errors[index] = str(reply.get("error", ""))
 
     def run(self, case, deadline=float("inf")):
@@ -197,7 +224,7 @@ def evaluate(case, reply):
     result = reply.get("result")
     if not isinstance(result, dict) or "value" not in result:
         return "returned something the grader could not read"
-    problem = unchanged_problem(case.inputs, result.get("args_after"))
+    problem = _incomplete(case.inputs, result.get("args_after")) or unchanged_problem(case.inputs, result.get("args_after"))
     if problem:
         return problem
     if case.no_fp_warnings and reply.get("fp_warnings"):
@@ -208,6 +235,22 @@ def evaluate(case, reply):
         return case.check(result)
     except Exception as exc:  # a malformed value (wrong types) must not crash grading
         return f"returned a value of an unexpected kind ({type(exc).__name__}: {exc})"
+
+
+def _incomplete(inputs, args_after):
+    """The sandbox's reply comes from the process that ran student code: every input that is
+    plain data must come back to be checked for in-place changes (a missing one fails the case)."""
+    if inputs is None:
+        return None
+    if not isinstance(args_after, list) or len(args_after) != len(inputs) or any(
+            after is None and not _is_marker(before) for before, after in zip(inputs, args_after)):
+        return "the grader could not check that the inputs were left unchanged (the reply was incomplete)"
+    return None
+
+
+def _is_marker(value):
+    """An input that is not plain data (a named function, a generator), or one the case does not check."""
+    return value is None or isinstance(value, dict) and set(value) in ({"__fn__"}, {"__rng__"})
 
 
 def judge_function(sandbox, battery, function, deadline=float("inf")):
@@ -253,16 +296,24 @@ def _loading_notes(sandbox):
     return notes[:3]
 
 
-def judge_cells(assignment, cells, functions=None, blocked=()):
-    """Judge code cells (list of sources) of `assignment`; returns {function: Verdict}."""
+def judge_cells(assignment, cells, functions=None, blocked=(), record=False, cell_timeout=CELL_TIMEOUT,
+                unsafe=False):
+    """Judge code cells of `assignment` (sources, or (source, is_test_cell) pairs in notebook order).
+    Returns {function: Verdict}, and with record=True ({function: Verdict}, {cell index: raw outputs})."""
     battery = load_battery(assignment)
     names = list(functions) if functions else list(battery.functions)
     unknown = [n for n in names if n not in battery.functions]
     if unknown:
         raise ValueError(f"{assignment} has no graded function(s) {unknown}")
     deadline = time.monotonic() + NOTEBOOK_BUDGET
-    with Sandbox(cells, blocked) as sandbox:
-        return {name: judge_function(sandbox, battery, name, deadline) for name in names}
+    with Sandbox(cells, blocked, record=record, cell_timeout=cell_timeout, unsafe=unsafe) as sandbox:
+        if record:  # every cell runs (and is recorded) even if no function needs the sandbox
+            try:
+                sandbox.ensure_started(deadline)
+            except BudgetExceeded:
+                pass
+        verdicts = {name: judge_function(sandbox, battery, name, deadline) for name in names}
+    return (verdicts, sandbox.outputs) if record else verdicts
 
 
 def judge_notebook(notebook_path, assignment, functions=None, blocked=()):
@@ -274,26 +325,35 @@ def _as_json(verdicts):
     return {name: asdict(v) for name, v in verdicts.items()}
 
 
+def judge_batch(request, out):
+    """The grading pipeline's entry point. request: {"notebooks": [{"key", "assignment", "cells"}],
+    "cell_timeout": s, "unsafe": bool}; writes one JSON line per notebook to `out`:
+    {"key", "verdicts", "outputs": {index: [raw outputs]}} or {"key", "error"}."""
+    for item in request["notebooks"]:
+        try:
+            verdicts, outputs = judge_cells(item["assignment"], item["cells"], record=True,
+                                            cell_timeout=request["cell_timeout"], unsafe=request["unsafe"])
+            line = {"key": item["key"], "verdicts": _as_json(verdicts), "outputs": outputs}
+        except Exception as exc:  # noqa: BLE001 - one notebook must not stop the batch
+            line = {"key": item["key"], "error": f"{type(exc).__name__}: {exc}"}
+        out.write(json.dumps(line) + "\n")
+        out.flush()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook", type=Path, nargs="?")
     parser.add_argument("--assignment")
     parser.add_argument("--function", action="append", help="judge only this function (repeatable)")
-    parser.add_argument("--blocked", action="append", default=[], help="a path student code may not read")
-    parser.add_argument("--batch", type=Path, help="a JSON list of {notebook, assignment, output}: judge each "
-                                                   "notebook (one sandbox each) and write its verdicts to output")
+    parser.add_argument("--batch", action="store_true", help="read a batch request (JSON) on stdin and write "
+                                                             "one JSON line per notebook (see judge_batch)")
     args = parser.parse_args(argv)
     if args.batch:
-        for job in json.loads(args.batch.read_text()):
-            try:
-                result = _as_json(judge_notebook(job["notebook"], job["assignment"], None, args.blocked))
-            except Exception as exc:  # noqa: BLE001 - one notebook must not stop the batch
-                result = {"__error__": f"{type(exc).__name__}: {exc}"}
-            Path(job["output"]).write_text(json.dumps(result))
+        judge_batch(json.load(sys.stdin), sys.stdout)
         return
     if not args.notebook or not args.assignment:
         parser.error("give NOTEBOOK and --assignment, or --batch")
-    json.dump(_as_json(judge_notebook(args.notebook, args.assignment, args.function, args.blocked)), sys.stdout, indent=1)
+    json.dump(_as_json(judge_notebook(args.notebook, args.assignment, args.function)), sys.stdout, indent=1)
     sys.stdout.write("\n")
 
 

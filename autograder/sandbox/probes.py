@@ -124,7 +124,7 @@ def forward_backward(ns, params, X, Y, activation):
         raise TypeError(f"mlp_backward must return a dict of gradients, not {type(grads).__name__}")
     changed = [k for k in params_before if not np.array_equal(params_before[k], params[k])]
     return {"value": (Y_hat, {str(k): np.asarray(v) for k, v in grads.items()}),
-            "changed_params": changed, "args_after": [None, X, Y, None]}
+            "changed_params": changed, "args_after": [params, X, Y, activation]}
 
 
 PROBES = {

@@ -1,23 +1,31 @@
-"""The sandbox process: runs a student's notebook code and probes it (untrusted side).
+"""The sandbox process: executes a student's notebook cells and probes its functions (untrusted side).
 
-Started by the judge as `python -I -m autograder.sandbox CMD_FD REPLY_FD BLOCKED...`
-with stdout/stderr sent to /dev/null, a scratch working directory and resource
-limits. Before any student code runs it installs the audit hook of
-autograder.audit (which cannot be removed), refusing: starting or signalling
-processes, ctypes, network connections, importing or reading the instructor side
-of the autograder (or any BLOCKED path), and writing files outside the scratch
-directory.
+Started by the judge, inside bubblewrap (autograder.instructor.isolation), as
+`python -s -P -m autograder.sandbox.server CMD_FD REPLY_FD [BLOCKED...]` with
+stdout/stderr sent to /dev/null (BLOCKED: paths the audit hook refuses, which
+matters only under --unsafe-no-sandbox). Before any student code runs it installs
+the audit hook of autograder.sandbox.audit, a second layer that turns what the OS
+boundary refuses anyway into clear messages.
 
 Commands arrive as wire messages on CMD_FD; each gets one reply on REPLY_FD:
-    {"op": "exec", "index": i, "source": "..."}   -> {"ok": bool, "error": str}
-    {"op": "probe", "probe": name, "args": [...]} -> {"ok": bool, "result"| "error", "fp_warnings": [...]}
-fp_warnings lists numpy's floating-point warnings ("overflow encountered in exp") raised
-during the call, as a student would see them printed in the notebook.
+    {"op": "exec", "index": i, "source": "...", "record": bool}
+        -> {"ok": bool, "error": str, "outputs": [...]}
+    {"op": "probe", "probe": name, "args": [...]}
+        -> {"ok": bool, "result"| "error", "error_type", "fp_warnings": [...]}
+With "record", the cell's outputs come back as nbformat-v4 output dicts, as a
+kernel would show them: stdout/stderr streams, the value of a last expression
+(text/plain), matplotlib figures (image/png) and the error with its traceback.
+fp_warnings lists numpy's floating-point warnings ("overflow encountered in exp")
+raised during a probe, as a student would see them printed in the notebook.
 """
 
+import ast
+import base64
+import io
+import linecache
 import os
-import resource
 import sys
+import tempfile
 import traceback
 import warnings
 
@@ -26,9 +34,9 @@ import numpy as np
 from autograder.sandbox import probes, wire
 from autograder.sandbox.audit import PROCESS_EVENTS, install_audit_hook
 
-MEMORY_LIMIT_BYTES = 3 * 1024 ** 3
-FILE_SIZE_LIMIT_BYTES = 16 * 1024 ** 2
 NUMPY_ERRSTATE = {"over": "warn", "invalid": "warn", "divide": "warn", "under": "ignore"}
+OUTPUT_TEXT_LIMIT = 100_000  # characters of text a cell may print (the rest is dropped with a notice)
+FIGURES_PER_CELL = 5
 
 FORBIDDEN_EVENTS = PROCESS_EVENTS | {
     "ctypes.cdata", "socket.connect", "socket.bind", "socket.sendto", "os.startfile",
@@ -38,16 +46,6 @@ FORBIDDEN_EVENTS = PROCESS_EVENTS | {
 
 class Forbidden(PermissionError):
     """Raised by the audit hook; grading reports it as the student's error."""
-
-
-def _limit_resources():
-    for limit, value in ((resource.RLIMIT_AS, MEMORY_LIMIT_BYTES),
-                         (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT_BYTES),
-                         (resource.RLIMIT_CORE, 0)):
-        try:
-            resource.setrlimit(limit, (value, value))
-        except (ValueError, OSError):
-            pass
 
 
 def _strip_magics(source):
@@ -74,23 +72,110 @@ def _describe(exc):
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
 
 
-def serve(cmd_fd, reply_fd, scratch, blocked):
+class CellOutputs:
+    """Collects one cell's outputs as a kernel would send them (streams merged, text capped)."""
+
+    def __init__(self):
+        self.outputs, self.chars = [], 0
+
+    def stream(self, name):
+        outputs = self
+
+        class Stream(io.TextIOBase):
+            def write(self, text):
+                outputs.add_text(name, str(text))
+                return len(text)
+        return Stream()
+
+    def add_text(self, name, text):
+        room = OUTPUT_TEXT_LIMIT - self.chars
+        if room <= 0:
+            return
+        if len(text) > room:
+            text = text[:room] + f"\n[grading: output beyond {OUTPUT_TEXT_LIMIT} characters was dropped]\n"
+        self.chars += len(text)
+        last = self.outputs[-1] if self.outputs else None
+        if last and last["output_type"] == "stream" and last["name"] == name:
+            last["text"] += text
+        else:
+            self.outputs.append({"output_type": "stream", "name": name, "text": text})
+
+    def result(self, value, count):
+        self.outputs.append({"output_type": "execute_result", "execution_count": count, "metadata": {},
+                             "data": {"text/plain": repr(value)[:10_000]}})
+
+    def figures(self):
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is None:
+            return
+        for number in pyplot.get_fignums()[:FIGURES_PER_CELL]:
+            figure = pyplot.figure(number)
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", bbox_inches="tight")
+            self.outputs.append({"output_type": "display_data", "metadata": {},
+                                 "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+                                          "text/plain": repr(figure)}})
+        pyplot.close("all")
+
+    def error(self, exc):
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_HERE)]
+        lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+        lines += traceback.format_exception_only(type(exc), exc)
+        self.outputs.append({"output_type": "error", "ename": type(exc).__name__, "evalue": str(exc)[:2000],
+                             "traceback": ["".join(lines)[:10_000]]})
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def execute_cell(source, index, namespace, count, record):
+    """Run one cell in the namespace; returns (ok, error, outputs) (outputs only if record)."""
+    filename = f"<cell {index + 1}>"
+    code = _strip_magics(source)
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    captured = CellOutputs()
+    saved = sys.stdout, sys.stderr
+    if record:
+        sys.stdout, sys.stderr = captured.stream("stdout"), captured.stream("stderr")
+    ok, error = True, ""
+    try:
+        tree = ast.parse(code, filename)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        exec(compile(tree, filename, "exec"), namespace)
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), filename, "eval"), namespace)
+            if value is not None and record and not code.rstrip().endswith(";"):
+                captured.result(value, count)
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything, even SystemExit
+        ok, error = False, _describe(exc)
+        if record:
+            captured.error(exc)
+    finally:
+        sys.stdout, sys.stderr = saved
+    if record:
+        try:
+            captured.figures()
+        except Exception as exc:  # noqa: BLE001 - a figure that cannot be drawn is the cell's error
+            captured.error(exc)
+    return ok, error, captured.outputs
+
+
+def serve(cmd_fd, reply_fd, scratch, blocked=()):
     os.chdir(scratch)
-    _limit_resources()
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-    install_audit_hook("grading sandbox", [scratch], blocked, FORBIDDEN_EVENTS, Forbidden)
+    install_audit_hook("grading sandbox", [scratch, tempfile.gettempdir()], blocked, FORBIDDEN_EVENTS, Forbidden)
+    warnings.filterwarnings("ignore", message=".*non-interactive.*")  # plt.show() under Agg
+    count = 0
     while True:
         try:
             command = wire.read_message(cmd_fd)
         except EOFError:
             return
         if command.get("op") == "exec":
-            reply = {"ok": True, "error": ""}
-            try:
-                code = compile(_strip_magics(command["source"]), f"<cell {command['index']}>", "exec")
-                exec(code, namespace)
-            except BaseException as exc:  # noqa: BLE001 - student code may raise anything, even SystemExit
-                reply = {"ok": False, "error": _describe(exc)}
+            count += 1
+            ok, error, outputs = execute_cell(command["source"], command["index"], namespace, count,
+                                              bool(command.get("record")))
+            reply = {"ok": ok, "error": error, "outputs": outputs}
         else:
             # numpy's default error state for every call (a global np.seterr in the notebook does not hide
             # warnings, just as the public tests' np.errstate overrides it); the function's own errstate wins
