@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	touch $@
 
 test: $(STAMP)
+	bash scripts/install_bubblewrap.sh
 	bash scripts/install_chromium.sh
 	bash scripts/install_postgres.sh
 	pytest -p no:cacheprovider tests
@@ -32,6 +33,7 @@ test: $(STAMP)
 	pytest -p no:cacheprovider --nbval-lax --nbval-current-env exercises
 
 demo: $(STAMP)
+	bash scripts/install_bubblewrap.sh
 	$(BIN)/python -m autograder demo
 
 lab: $(STAMP)
