@@ -1,23 +1,54 @@
-"""nbgrader configuration for the course (the course root is this directory)."""
+"""nbgrader configuration for the course (the course root is this directory: nbgrader runs here).
+
+Only options nbgrader knows belong here (a test loads every one against nbgrader's
+classes). The list of assignments lives in autograder/instructor/batteries/__init__.py.
+"""
+
+import contextlib
+import os
 
 c = get_config()  # noqa: F821 - provided by nbgrader
 
-c.CourseDirectory.root = "."
+COURSE = os.path.dirname(os.path.abspath(__file__))
+
+# CourseDirectory.root: nbgrader's default, the working directory (where this file is read from).
 c.CourseDirectory.course_id = "backprop-jacobians"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
-c.CourseDirectory.assignments = [
-    "ex01_differentiation",
-    "ex02_total_derivatives",
-    "ex03_jacobians",
-    "ex04_expanded_jacobians",
-    "ex05_backprop",
-]
+
+# The exchange carries releases, submissions and feedback between the instructor and the
+# students (formgrader's Release / Collect / Release Feedback, the students' Assignment List).
+# On one machine (`make lab`) it is the course's exchange/ folder; on JupyterHub set EXCHANGE
+# to the shared exchange that the students' config names too (README: "Larger courses on
+# JupyterHub"). nbgrader requires it to exist, so it is created when possible.
+EXCHANGE = os.path.join(COURSE, "exchange")
+c.Exchange.root = EXCHANGE
+with contextlib.suppress(OSError):
+    os.makedirs(EXCHANGE, exist_ok=True)
 
 # What students see in place of a solution region.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# The release (`nbgrader generate_assignment`, formgrader's Generate button): nbgrader's own
+# steps, then ReleaseNotebook tags the test cells `raises-exception` (a student's Run All goes
+# on past a failing test) and keeps only stable notebook metadata.
+c.GenerateAssignment.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "autograder.instructor.nbgrader_plugins.ReleaseNotebook",
+]
 
 # Each cell may run this long before it is interrupted. The first hidden-test
 # cell of a notebook runs the whole hidden battery (ex05 trains a network).
@@ -30,5 +61,5 @@ c.OverwriteCells.add_missing_cells = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "autograder.instructor.nbgrader_plugins.FeedbackClearHiddenTests",
 ]

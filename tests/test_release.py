@@ -1,5 +1,7 @@
-"""The student release: regenerated from solutions/ it equals the committed exercises/,
-and the student bundle (dist/student-release.zip) leaks nothing and works on its own."""
+"""The student release: stock `nbgrader generate_assignment` (what formgrader's Generate
+button runs) regenerates the committed exercises/ exactly, `python -m autograder release`
+adds only the zip, and the student bundle (dist/student-release.zip) leaks nothing and
+works on its own."""
 
 import os
 import re
@@ -12,25 +14,44 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.instructor.release import assignments_in, build_bundle, generate_release
+from autograder.instructor.nbgrader_cli import BIN_DIR, nbgrader_env
+from autograder.instructor.nbgrader_plugins import ReleaseNotebook
+from autograder.instructor.release import assignments_in, build_bundle
+from autograder.notebook_code import is_test_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = assignments_in(ROOT)
 SECRET_MARKERS = ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "run_hidden_tests")
+STABLE_METADATA = {"kernelspec", "language_info"}
 
 
-def _cells(path):
+def _notebook(path):
+    """Everything of a notebook but its nbformat minor version: metadata, then per cell its id,
+    type, source, metadata (tags, nbgrader checksum...), outputs and execution count."""
     nb = nbformat.read(path, as_version=4)
-    return [(c.cell_type, c.source, dict(c.metadata)) for c in nb.cells]
+    return dict(nb.metadata), [dict(cell) for cell in nb.cells]
+
+
+def _course(tmp_path_factory, name, assignments=None):
+    course = tmp_path_factory.mktemp(name)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for assignment in assignments or ASSIGNMENTS:
+        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    return course
 
 
 @pytest.fixture(scope="module")
-def regenerated(tmp_path_factory):
-    course = tmp_path_factory.mktemp("regen")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions", course / "solutions")
-    generate_release(course)
-    return course
+def stock(tmp_path_factory):
+    """Plain `nbgrader generate_assignment <assignment>` in a copy of the course: no option,
+    nothing run after it (formgrader's Generate button runs the same converter)."""
+    course = _course(tmp_path_factory, "stock")
+    logs = {}
+    for assignment in ASSIGNMENTS:
+        proc = subprocess.run([str(BIN_DIR / "nbgrader"), "generate_assignment", assignment], cwd=course,
+                              env=nbgrader_env(), capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        logs[assignment] = proc.stdout + proc.stderr
+    return course, logs
 
 
 def test_there_are_assignments():
@@ -38,10 +59,69 @@ def test_there_are_assignments():
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_committed_release_matches_nbgrader_output(regenerated, assignment):
+def test_committed_release_is_stock_generate_assignment_output(stock, assignment):
     name = f"{assignment}/{assignment}.ipynb"
-    assert _cells(ROOT / "exercises" / name) == _cells(regenerated / "exercises" / name), (
-        f"exercises/{name} is stale: run `make release`")
+    committed, generated = _notebook(ROOT / "exercises" / name), _notebook(stock[0] / "exercises" / name)
+    assert committed[0] == generated[0], f"exercises/{name}: notebook metadata differs; run `make release`"
+    assert len(committed[1]) == len(generated[1]), f"exercises/{name} is stale: run `make release`"
+    for index, (ours, theirs) in enumerate(zip(*(committed[1], generated[1]))):
+        assert ours == theirs, f"exercises/{name} cell {index} is stale: run `make release`"
+
+
+def test_stock_generate_assignment_logs_no_warning(stock):
+    """No "Config option ... not recognized", no "root '.' is not absolute"."""
+    for assignment, log in stock[1].items():
+        assert not [line for line in log.splitlines() if "WARNING" in line], f"{assignment}:\n{log}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_test_cells_carry_on_after_an_error(assignment):
+    """Run All (and nbval --nbval-lax) go past a failing test cell; only stable notebook metadata."""
+    nb = nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+    tests = [cell for cell in nb.cells if is_test_cell(cell)]
+    assert tests and all(cell.metadata.get("tags") == ["raises-exception"] for cell in tests)
+    assert not any("tags" in cell.metadata for cell in nb.cells if not is_test_cell(cell))
+    assert set(nb.metadata) <= STABLE_METADATA
+
+
+def test_release_notebook_preprocessor():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"solution": True, "grade": False}}),
+        nbformat.v4.new_code_cell("assert x", metadata={"nbgrader": {"grade": True, "solution": False},
+                                                        "tags": ["keep"]}),
+        nbformat.v4.new_code_cell("assert x", metadata={"nbgrader": {"grade": True, "solution": False},
+                                                        "tags": ["raises-exception"]}),
+        nbformat.v4.new_code_cell("print(x)")])
+    nb.metadata.update({"kernelspec": {"name": "python3"}, "language_info": {"name": "python"},
+                        "widgets": {"state": {}}, "toc": {"number_sections": True}})
+    out, _ = ReleaseNotebook()(nb, {})
+    assert set(out.metadata) == STABLE_METADATA
+    assert [cell.metadata.get("tags") for cell in out.cells] == [None, ["keep", "raises-exception"],
+                                                                 ["raises-exception"], None]
+
+
+def test_config_release_preprocessors_are_nbgraders_then_ours(tmp_path):
+    """The course lists GenerateAssignment's preprocessors in full: nbgrader's defaults (checked against
+    the installed nbgrader, so an upgrade that changes them fails here) and ReleaseNotebook last."""
+    from nbgrader.converters import GenerateAssignment
+    from traitlets.config.loader import PyFileConfigLoader
+    from traitlets.utils.importstring import import_item
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
+    configured = [import_item(name) for name in config.GenerateAssignment.preprocessors]
+    assert configured == [*GenerateAssignment.class_traits()["preprocessors"].default(), ReleaseNotebook]
+
+
+def test_autograder_release_is_generate_assignment_plus_zip(tmp_path_factory, stock):
+    """`python -m autograder release` = the same stock release, and the student zip."""
+    course = _course(tmp_path_factory, "cli-release", ASSIGNMENTS[:1])
+    proc = subprocess.run([sys.executable, "-m", "autograder", "release", "--course", str(course)],
+                          env=nbgrader_env(), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    name = f"{ASSIGNMENTS[0]}/{ASSIGNMENTS[0]}.ipynb"
+    assert (course / "exercises" / name).read_bytes() == (stock[0] / "exercises" / name).read_bytes()
+    with zipfile.ZipFile(course / "dist" / "student-release.zip") as archive:
+        assert archive.read(f"exercises/{name}") == (stock[0] / "exercises" / name).read_bytes()
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

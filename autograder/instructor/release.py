@@ -2,6 +2,11 @@
 
     python -m autograder release    ->  exercises/ regenerated from solutions/,
                                         dist/student-release.zip built
+The release is stock `nbgrader generate_assignment` for every assignment, nothing
+after it: what the course needs (test cells tagged `raises-exception`, stable
+notebook metadata) is done by the preprocessors nbgrader_config.py configures
+(autograder/instructor/nbgrader_plugins.py), so formgrader's Generate button
+makes the same release.
 The bundle holds lectures/, exercises/, the student-facing modules of
 `autograder` (STUDENT_MODULES), a student README, pyproject.toml and
 environment.yml. Nothing from solutions/ or autograder/instructor/ goes in.
@@ -10,46 +15,26 @@ environment.yml. Nothing from solutions/ or autograder/instructor/ goes in.
 import zipfile
 from pathlib import Path
 
-import nbformat
-
 from autograder.instructor.batteries import ASSIGNMENTS
 from autograder.instructor.nbgrader_cli import run_nbgrader
-from autograder.notebook_code import is_test_cell
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 STUDENT_FILES = Path(__file__).resolve().parent / "student_files"
 STUDENT_MODULES = ("__init__.py", "__main__.py", "cli.py", "gradcheck.py", "gradcheck_demo.py", "selfcheck.py")
-KEEP_NOTEBOOK_METADATA = ("kernelspec", "language_info")
 
 
 def assignments_in(course):
     return [a for a in ASSIGNMENTS if (Path(course) / "solutions" / a / f"{a}.ipynb").exists()]
 
 
-def tidy_release_notebook(path):
-    """Test cells raise NotImplementedError in the release: tag them so that
-    nbval --nbval-lax accepts the error; keep only stable notebook metadata."""
-    nb = nbformat.read(path, as_version=4)
-    nb.metadata = {k: v for k, v in nb.metadata.items() if k in KEEP_NOTEBOOK_METADATA}
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-        if is_test_cell(cell):
-            tags = cell.metadata.setdefault("tags", [])
-            if "raises-exception" not in tags:
-                tags.append("raises-exception")
-    nbformat.write(nb, path)
-
-
 def generate_release(course, release_dir=None):
-    """nbgrader generate_assignment for every assignment of the course, into release_dir
+    """Stock nbgrader generate_assignment for every assignment of the course, into release_dir
     (default: the course's exercises/). Returns the release directory."""
     course = Path(course).resolve()
     release_dir = Path(release_dir or course / "exercises").resolve()
     for assignment in assignments_in(course):
         run_nbgrader(["generate_assignment", assignment, "--force",
                       f"--CourseDirectory.release_directory={release_dir}"], course, timeout=600)
-        tidy_release_notebook(release_dir / assignment / f"{assignment}.ipynb")
     return release_dir
 
 
