@@ -3,8 +3,11 @@
 Central differences for gradients, Jacobians and vector-Jacobian products, and
 comparisons that explain *why* an analytic gradient disagrees with the numeric
 one: wrong shape (and whether a transpose would fix it), flipped sign, a
-constant factor such as 2 or 1/N, a few wrong entries (with their index and
-both values), or NaN/inf.
+constant factor such as 2, 1/N or 1/K, a missing transpose or swapped factors
+that square shapes hide, a few wrong entries (with their index and both
+values), NaN/inf, or an input modified in place. Two helpers for tests:
+`no_inplace(f)(*args)` calls f and fails if it changed an argument, and
+`with no_overflow(what, hint): ...` turns a numpy overflow into a message.
 
     >>> import numpy as np
     >>> x = np.array([1.0, -2.0, 3.0])
@@ -14,6 +17,11 @@ both values), or NaN/inf.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
+import sys
+import types
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -27,6 +35,8 @@ __all__ = [
     "compare",
     "check_gradient",
     "check_backward",
+    "no_inplace",
+    "no_overflow",
     "CheckResult",
 ]
 
@@ -143,7 +153,7 @@ class CheckResult:
 
     ok: bool
     message: str
-    diagnosis: str = "ok"  # ok | type | shape | transpose | nan | sign | factor | entries | zero
+    diagnosis: str = "ok"  # ok | type | shape | transpose | operands | nan | sign | factor | entries | zero | inplace
     max_rel_error: float = float("nan")
     worst_index: tuple | None = None
     analytic_value: float | None = None
@@ -179,36 +189,71 @@ def _name_factor(c):
     return str(frac)
 
 
-def _factor_hint(c, batch_size):
+def _factor_hint(c, batch_size=None, per_sample=None, kind="gradient"):
+    """Likely causes of yours = c x expected; alternatives are joined by "; or ".
+
+    batch_size: N, the samples a mean divides by; per_sample: K, the entries of each sample
+    (a mean over all N*K entries, as np.mean does, is a factor 1/K); kind: "gradient" adds the
+    hints about derivatives (the 2 a square brings down), "value" (a loss, an output) does not.
+    """
     frac = Fraction(float(c)).limit_denominator(1000)
+    size = abs(frac)
+    n_known = int(batch_size) if batch_size else None
+    N = n_known if n_known and n_known > 1 else None
+    K = int(per_sample) if per_sample and per_sample > 1 else None
     hints = []
-    if abs(frac) == 2:
-        hints.append("a factor 2 too much (e.g. the 2 of a square counted twice)")
-    elif abs(frac) == Fraction(1, 2):
-        hints.append("a factor 2 missing (the derivative of a square brings down a 2)")
-    if batch_size and batch_size > 1:
-        if abs(frac) == batch_size:
-            hints.append(f"the 1/N of the mean loss is missing (N = {batch_size})")
-        elif abs(frac) == Fraction(1, batch_size):
-            hints.append(f"1/N applied twice, or where the loss has none (N = {batch_size})")
-    elif abs(frac.numerator) == 1 and frac.denominator > 2:
-        hints.append(f"an extra division by {frac.denominator}: 1/N applied twice?")
-    elif frac.denominator == 1 and abs(frac) > 2:
-        hints.append(f"a missing division by {abs(frac.numerator)}: is a 1/N (mean) missing?")
+    if N and size == N:
+        hints.append(f"the 1/N of the mean loss is missing (N = {N})")
+    if N and size == Fraction(1, N):
+        hints.append(f"a 1/N too much (N = {N}): a mean where the sum is needed, or 1/N applied twice")
+    if K and size == Fraction(1, K):
+        counts = f" = {n_known * K}" if n_known else ""
+        samples = f" = {n_known}" if n_known else ""
+        hints.append(f"an extra division by {K} (K, the entries per sample): np.mean (or .size) divides by all "
+                     f"N*K{counts} entries, the mean over the samples only by N{samples} (sum over the K entries "
+                     "of each sample)")
+    if N and K and size == Fraction(1, N * K):
+        hints.append(f"an extra division by N*K = {N * K}: a mean over every entry (np.mean) where the sum is needed")
+    if kind == "gradient":
+        if size == 2:
+            hints.append("a factor 2 too much (e.g. the 2 of a square counted twice)")
+        elif size == Fraction(1, 2):
+            hints.append("a factor 2 missing (the derivative of a square brings down a 2)")
+    if not hints:
+        if size.numerator == 1 and size.denominator > 2:
+            hints.append(f"an extra division by {size.denominator}" + ("" if N else ": 1/N applied twice?"))
+        elif size.denominator == 1 and size > 2:
+            hints.append(f"a missing division by {size.numerator}" + ("" if N else ": is a 1/N (mean) missing?"))
+    text = "; or ".join(hints)
     if frac < 0:
-        hints.append("and the sign is flipped")
-    return "; ".join(hints)
+        text += ("; and " if text else "") + "the sign is flipped"
+    return text
+
+
+def _infer_per_sample(shape, batch_size):
+    """K = the entries per sample of an (N, ...) array whose leading axis is the batch, else None."""
+    if batch_size and len(shape) >= 2 and shape[0] == batch_size:
+        return int(np.prod(shape[1:]))
+    return None
 
 
 def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, name="gradient",
-            expected_name=NUMERICAL, batch_size=None, reveal_expected=True, scale=None):
+            expected_name=NUMERICAL, batch_size=None, reveal_expected=True, scale=None,
+            kind="gradient", per_sample=None, operands=None):
     """Compare `actual` (the student's array) with `expected` and explain any difference.
 
     Entries match when |a - e| <= atol * scale + rtol * (|a| + |e|), where scale is
     max(1, max |expected|) unless given. NaN entries of `expected` are ignored (they
-    mark entries that were not sampled). `batch_size` lets the message name 1/N.
-    `reveal_expected=False` keeps expected values out of the message.
+    mark entries that were not sampled). `batch_size` (N) and `per_sample` (K, the entries
+    of each sample; by default the trailing size of an (N, ...) array) let the message name
+    1/N and 1/K factors. kind="value" for losses and outputs: no hints about derivatives.
+    `operands` ({name: 2-D array}, e.g. {"dZ": dZ, "W": W}): when shapes match but values
+    do not, test whether actual is another product of two of them (a missing transpose or
+    swapped factors that square shapes hide). `reveal_expected=False` keeps expected values
+    (and the right product) out of the message.
     """
+    if kind not in ("gradient", "value"):
+        raise ValueError(f"kind must be 'gradient' or 'value', not {kind!r}")
     expected = np.asarray(expected, dtype=np.float64)
     try:
         actual = np.asarray(actual, dtype=np.float64)
@@ -247,8 +292,11 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, name="gra
         result.message = f"{name} OK: max relative error {rel:.2e} over {a.size} entries."
         return result
     result.ok = False
-    result.message, result.diagnosis = _value_message(a, e, actual, expected, wrong, worst, tol, name,
-                                                      expected_name, batch_size, reveal_expected)
+    if per_sample is None:
+        per_sample = _infer_per_sample(expected.shape, batch_size)
+    context = dict(name=name, expected_name=expected_name, batch_size=batch_size, per_sample=per_sample,
+                   kind=kind, reveal=reveal_expected, operands=operands, rtol=rtol, atol=atol * scale)
+    result.message, result.diagnosis = _value_message(a, e, actual, expected, wrong, worst, tol, **context)
     return result
 
 
@@ -268,7 +316,8 @@ def _shape_message(got, want, name, batch_size, expected_name=NUMERICAL):
     return msg
 
 
-def _value_message(a, e, actual, expected, wrong, worst, tol, name, expected_name, batch_size, reveal):
+def _value_message(a, e, actual, expected, wrong, worst, tol, *, name, expected_name, batch_size, per_sample,
+                   kind, reveal, operands, rtol, atol):
     where = (f"worst at index {_fmt_index(worst)}: yours {_fmt(actual[worst])}"
              + (f", {expected_name} {_fmt(expected[worst])}" if reveal else ""))
     if not np.any(np.abs(e) > tol):
@@ -280,12 +329,12 @@ def _value_message(a, e, actual, expected, wrong, worst, tol, name, expected_nam
     c = float(np.dot(a, e) / np.dot(e, e))
     if np.all(np.abs(a - c * e) <= tol + 1e-6 * np.abs(c * e)):
         if abs(c + 1) < 1e-6:
-            hint = ("the sign of the loss derivative, e.g. -(Y - Y_hat) vs (Y - Y_hat)" if expected_name == NUMERICAL
-                    else "the signs of your terms")
+            hint = ("the sign of the loss derivative, e.g. -(Y - Y_hat) vs (Y - Y_hat)"
+                    if expected_name == NUMERICAL and kind == "gradient" else "the signs of your terms")
             return (f"{name} has the wrong sign everywhere (it equals -1 times the {expected_name} one): "
                     f"check {hint}.", "sign")
         label = _name_factor(c) or _fmt(c)
-        hint = _factor_hint(c, batch_size)
+        hint = _factor_hint(c, batch_size, per_sample, kind)
         if a.size == 1:  # one number: any two differ by "a factor"; show both, and the factor if it is simple
             simple = _name_factor(c) is not None and Fraction(label).denominator <= 10
             return (f"{name}: yours {_fmt(a[0])}" + (f", {expected_name} {_fmt(e[0])}" if reveal else "")
@@ -297,6 +346,10 @@ def _value_message(a, e, actual, expected, wrong, worst, tol, name, expected_nam
         if np.allclose(actual, expected.T, rtol=1e-5, atol=1e-7 * max(1.0, np.max(np.abs(e)))):
             return (f"{name} equals the TRANSPOSE of the {expected_name} one (square shapes hide a missing "
                     "or extra transpose).", "transpose")
+    if operands:
+        message = _product_message(actual, expected, operands, name, expected_name, reveal, rtol, atol)
+        if message:
+            return message, "operands"
 
     n_wrong, n = int(wrong.sum()), a.size
     if n_wrong == 1:
@@ -304,6 +357,51 @@ def _value_message(a, e, actual, expected, wrong, worst, tol, name, expected_nam
             f", {expected_name} {_fmt(expected[worst])}." if reveal else "."), "entries"
     pattern = _pattern_hint(actual, expected, wrong)
     return f"{name}: {n_wrong} of {n} entries are wrong; {where}.{pattern}", "entries"
+
+
+def _products(operands):
+    """(label, factors, value) for every product of two different 2-D operands, in either order and
+    either transposed, whose shapes fit: dZ @ W, dZ @ W.T, W @ dZ, W.T @ dZ, dZ.T @ W, ..."""
+    items = [(str(k), np.asarray(v, dtype=np.float64)) for k, v in operands.items()]
+    items = [(k, v) for k, v in items if v.ndim == 2]
+    out = []
+    for i, (p_name, P) in enumerate(items):
+        for q_name, Q in items[i + 1:]:
+            for left, right in (((p_name, P), (q_name, Q)), ((q_name, Q), (p_name, P))):
+                for l_t in (False, True):
+                    for r_t in (False, True):
+                        L = left[1].T if l_t else left[1]
+                        R = right[1].T if r_t else right[1]
+                        if L.shape[1] == R.shape[0]:
+                            label = f"{left[0]}{'.T' if l_t else ''} @ {right[0]}{'.T' if r_t else ''}"
+                            out.append((label, (left[0], right[0]), L @ R))
+    return out
+
+
+def _close(x, y, rtol, atol):
+    mask = ~np.isnan(y)
+    return x.shape == y.shape and np.allclose(x[mask], y[mask], rtol=rtol, atol=atol)
+
+
+def _product_message(actual, expected, operands, name, expected_name, reveal, rtol, atol):
+    """'yours equals dZ @ W, the gradient is dZ @ W.T' when actual is a product of two operands."""
+    candidates = [c for c in _products(operands) if c[2].shape == actual.shape]
+    tolerance = dict(rtol=max(rtol, 1e-6), atol=max(atol, 1e-9))
+    yours = next((c for c in candidates if _close(actual, c[2], **tolerance)), None)
+    if yours is None:
+        return None
+    right = next((c for c in candidates if _close(c[2], expected, rtol=1e-4, atol=max(atol, 1e-7))), None)
+    if right is None or right[0] == yours[0]:
+        return (f"{name} equals {yours[0]}, which is not the {expected_name} one: check which factor needs a "
+                "transpose and the order of the factors (square shapes hide a missing transpose or swapped factors).")
+    if right[1] == yours[1]:
+        why = "a missing or extra transpose"
+    elif set(right[1]) == set(yours[1]):
+        why = "the factors are in the wrong order"
+    else:
+        why = "other factors than the gradient's"
+    return (f"{name} equals {yours[0]}" + (f", but the {expected_name} one is {right[0]}" if reveal else "")
+            + f": {why} (square shapes cannot tell them apart).")
 
 
 def _pattern_hint(actual, expected, wrong):
@@ -321,27 +419,240 @@ def _pattern_hint(actual, expected, wrong):
 
 
 # --------------------------------------------------------------------------
+# In-place changes
+# --------------------------------------------------------------------------
+
+_UNCHECKED = object()  # a snapshot of something that is not compared (functions, generators, objects)
+
+
+def _snapshot(value):
+    """A deep copy of the arrays, lists, tuples and dicts in value (other objects are not compared)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [_snapshot(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_snapshot(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
+        return value
+    return _UNCHECKED
+
+
+def _equal(before, after):
+    if isinstance(before, np.ndarray) or isinstance(after, np.ndarray):
+        if not (isinstance(before, np.ndarray) and isinstance(after, np.ndarray)) or before.shape != after.shape:
+            return False
+        try:
+            return bool(np.array_equal(before, after, equal_nan=True))
+        except TypeError:  # object or string arrays
+            return bool(np.array_equal(before, after))
+    if isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)):
+        return len(before) == len(after) and all(_equal(b, a) for b, a in zip(before, after))
+    if isinstance(before, dict) and isinstance(after, dict):
+        return set(before) == set(after) and all(_equal(before[k], after[k]) for k in before)
+    try:
+        return bool(before == after) or (before != before and after != after)  # NaN == NaN here
+    except Exception:  # noqa: BLE001 - incomparable objects count as unchanged
+        return True
+
+
+def _change(before, after):
+    """None if `after` (the live object) still equals its snapshot `before`, else what changed."""
+    if before is _UNCHECKED or _equal(before, after):
+        return None
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape:
+            return f"its shape changed from {before.shape} to {np.shape(after)}"
+        try:
+            changed = ~((before == after) | (np.isnan(before) & np.isnan(after)))
+        except TypeError:
+            changed = before != after
+        changed = np.atleast_1d(changed)
+        first = tuple(int(i) for i in np.argwhere(changed)[0])
+        b, a = np.atleast_1d(before)[first], np.atleast_1d(after)[first]
+        where = f" at index {_fmt_index(first)}" if before.ndim else ""
+        count = f"{int(changed.sum())} of {before.size} entries changed, first" if before.size > 1 else "its value changed"
+        return f"{count}{where}: was {b:.6g}, now {a:.6g}" if np.issubdtype(before.dtype, np.number) else \
+            f"{count}{where}"
+    if isinstance(before, (list, tuple)):
+        if len(before) != len(after):
+            return f"its length changed from {len(before)} to {len(after)}"
+        if len(before) > 1 and _equal(list(before[::-1]), list(after)):
+            return "it was reversed (x.reverse() changes the caller's list; x[::-1] or reversed(x) do not)"
+        for i, (b, a) in enumerate(zip(before, after)):
+            inner = _change(b, a)
+            if inner:
+                return f"item {i}: {inner}"
+        return "its items changed"
+    if isinstance(before, dict):
+        if set(before) != set(after):
+            added, removed = sorted(map(str, set(after) - set(before))), sorted(map(str, set(before) - set(after)))
+            return "its keys changed" + (f", added {added}" if added else "") + (f", removed {removed}" if removed else "")
+        for key in before:
+            inner = _change(before[key], after[key])
+            if inner:
+                return f"[{key!r}]: {inner}"
+    return "its value changed"
+
+
+def _inplace_message(who, what, change, role=""):
+    return (f"{who} modified {what} in place ({role}{change}). Exercise functions must not change their inputs: "
+            "build new arrays instead (`x = x - m` or `x.copy()` first; `x -= m`, `x[...] = ...`, "
+            "`x.sort()`, `list.reverse()` change the caller's data).")
+
+
+def _function_name(f):
+    name = getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or "the function"
+    return "the function" if "<lambda>" in name else name
+
+
+def _parameter_names(f, args, kwargs):
+    """[(parameter name, value)] for a call f(*args, **kwargs), named from f's signature where possible."""
+    try:
+        bound = inspect.signature(f).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return [(f"argument {i + 1}", v) for i, v in enumerate(args)] + list(kwargs.items())
+    named = []
+    for param, value in bound.arguments.items():
+        kind = inspect.signature(f).parameters[param].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            named += [(f"{param}[{i}]", v) for i, v in enumerate(value)]
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            named += list(value.items())
+        else:
+            named.append((param, value))
+    return named
+
+
+def no_inplace(f):
+    """f wrapped to fail (AssertionError) when a call changes one of its arguments in place.
+
+        J = no_inplace(mse_loss)(Y, Y_hat)     # the value of mse_loss(Y, Y_hat), or AssertionError
+
+    Arrays, lists, tuples and dicts (and the arrays inside them) are compared with copies taken
+    before the call; the message names the parameter (from f's signature) and the first change.
+    A generator (e.g. minibatches) is checked after every item it yields.
+    """
+    who = _function_name(f)
+
+    @functools.wraps(f)
+    def checked(*args, **kwargs):
+        named = _parameter_names(f, args, kwargs)
+        before = [(param, _snapshot(value), value) for param, value in named]
+
+        def verify():
+            for param, snap, value in before:
+                change = _change(snap, value)
+                if change:
+                    raise AssertionError(_inplace_message(who, f"its argument {param}", change))
+
+        result = f(*args, **kwargs)
+        if isinstance(result, types.GeneratorType):
+            def checked_items(gen=result):
+                for item in gen:
+                    verify()
+                    yield item
+                verify()
+            return checked_items()
+        verify()
+        return result
+    return checked
+
+
+_FP_CAUSES = {
+    "overflow": "a value overflowed to inf (np.exp(x) does for x > 709)",
+    "invalid": "an invalid operation gave NaN (0/0, inf/inf, inf - inf or 0 * inf)",
+    "divide": "a division by zero (or log(0)) gave inf",
+    "underflow": "a value underflowed to 0",
+}
+
+
+@contextlib.contextmanager
+def no_overflow(what, hint="", **errstate):
+    """Run the block with numpy floating-point errors raised; a FloatingPointError becomes an
+    AssertionError that says what overflowed and how to avoid it.
+
+        with no_overflow("softmax of logits +-1000", "subtract each row's max"):
+            Y_hat = softmax(L)
+
+    errstate: which errors raise (default over="raise", invalid="raise").
+    """
+    settings = errstate or {"over": "raise", "invalid": "raise"}
+    try:
+        with np.errstate(**settings):
+            yield
+    except FloatingPointError as err:
+        text = str(err)
+        cause = next((v for k, v in _FP_CAUSES.items() if k in text), "a floating-point error")
+        raise AssertionError(f"{what}: numpy raised FloatingPointError ({text}): {cause}."
+                             + (f" {hint}" if hint else "")) from None
+
+
+# --------------------------------------------------------------------------
 # Checks
 # --------------------------------------------------------------------------
+
+def _name_in_caller(frame, obj):
+    """The name a caller's variable gives obj (identity), or None."""
+    for scope in (frame.f_locals, frame.f_globals) if frame is not None else ():
+        for key, value in list(scope.items()):
+            if value is obj and not key.startswith("_") and key.isidentifier():
+                return key
+    return None
+
+
+def _referenced_data(f):
+    """{name: object} of the arrays, lists and dicts that the function f reads from its globals and
+    closure (e.g. X and W in `lambda d: affine_backward(d, X, W)`)."""
+    code, found = getattr(f, "__code__", None), {}
+    if code is None:
+        return found
+    scopes = [(name, cell.cell_contents) for name, cell in zip(code.co_freevars, f.__closure__ or ())
+              if _has_contents(cell)]
+    scopes += [(name, f.__globals__[name]) for name in code.co_names if name in getattr(f, "__globals__", {})]
+    for name, value in scopes:
+        if isinstance(value, (np.ndarray, list, dict)):
+            found.setdefault(name, value)
+    return found
+
+
+def _has_contents(cell):
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
 
 def check_gradient(f, x, analytic, *, h=1e-5, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
                    max_entries=DEFAULT_MAX_ENTRIES, seed=0, name="gradient", batch_size=None):
     """Compare an analytic gradient of the scalar function f at x with central differences.
 
     x: any shape; analytic: must have x's shape. Tensors larger than max_entries
-    are checked on a seeded random sample of entries. Returns a CheckResult.
+    are checked on a seeded random sample of entries. Returns a CheckResult; one
+    with diagnosis "inplace" if f changes its argument (central differences would
+    then measure something else).
     """
     shape = np.shape(x)
     analytic_shape = np.shape(analytic)
     if analytic_shape != shape:
         return CheckResult(False, _shape_message(analytic_shape, shape, name, batch_size), "shape")
+    probe = np.array(x, dtype=np.float64)
+    before = probe.copy()
+    _call(f, probe, np.ndim(x) == 0 and not isinstance(x, np.ndarray))
+    change = _change(before, probe)
+    if change:
+        return CheckResult(False, _inplace_message(_function_name(f), "its argument", change), "inplace")
     indices = _sample_indices(shape, max_entries, seed) if np.prod(shape) > (max_entries or np.inf) else None
     numeric = numerical_gradient(f, x, h, indices=indices)
     return compare(analytic, numeric, rtol=rtol, atol=atol, name=name, batch_size=batch_size)
 
 
 def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEFAULT_RTOL,
-                   atol=DEFAULT_ATOL, max_entries=DEFAULT_MAX_ENTRIES, seed=0, names=None):
+                   atol=DEFAULT_ATOL, max_entries=DEFAULT_MAX_ENTRIES, seed=0, names=None,
+                   input_names=None, upstream_name=None):
     """Check a backward function against numeric vector-Jacobian products of its forward.
 
     forward: forward(*inputs) -> output array.
@@ -349,27 +660,73 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
               order of inputs, or one array when there is one input; None skips an input).
     inputs: an array or a tuple of arrays; upstream: dL/d output (default: seeded
             standard normal shaped like the output).
+    names: of the gradients (default "d(input i)"); input_names, upstream_name: of the
+           inputs and the upstream in messages (default: the caller's variable names).
+    The batch size N for the messages is the leading dimension of the output (of the
+    first input for a scalar output), K = the output's entries per sample.
+    backward gets a copy of upstream; if it (or forward) changes the upstream, an input,
+    or an array it reads (such as X in `lambda d: affine_backward(d, X, W)`), the result
+    is a failure with diagnosis "inplace" naming it.
     Returns the CheckResult of the first failing input (or an OK summary); every
     input's result is in `.details`.
 
         check_backward(affine_forward, lambda dZ: affine_backward(dZ, X, W), (X, W, b))
     """
+    caller = sys._getframe(1)
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     names = list(names) if names else [f"d(input {i})" for i in range(len(inputs))]
+    if input_names is None:
+        input_names = [_name_in_caller(caller, x) or (n[1:] if n.startswith("d") and n[1:].isidentifier()
+                                                     else f"input {i}")
+                       for i, (x, n) in enumerate(zip(inputs, names + [""] * len(inputs)))]
+    given_upstream = upstream
+    watched = [(input_names[i], x) for i, x in enumerate(inputs)]
+    snapshots = [(label, _snapshot(x), x) for label, x in watched]
+
+    def changed(who):
+        for label, snap, x in snapshots:
+            change = _change(snap, x)
+            if change:
+                return CheckResult(False, _inplace_message(who, label, change), "inplace")
+        return None
+
     out = np.asarray(forward(*inputs))
+    problem = changed("forward")
+    if problem is not None:  # a CheckResult is falsy when it failed
+        return problem
     if upstream is None:
         upstream = np.random.default_rng(seed).standard_normal(out.shape)
-    upstream = np.asarray(upstream, dtype=np.float64)
+    upstream = np.array(upstream, dtype=np.float64)  # a private copy: backward gets another one
     if upstream.shape != out.shape:
         raise ValueError(f"upstream has shape {upstream.shape} but forward returned shape {out.shape}")
-    grads = backward(upstream)
+    if upstream_name is None:
+        upstream_name = (_name_in_caller(caller, given_upstream) if given_upstream is not None else None) or "upstream"
+    seen = {id(x) for _, x in watched}
+    for label, data in _referenced_data(backward).items():
+        if id(data) not in seen:
+            seen.add(id(data))
+            snapshots.append((label, _snapshot(data), data))
+    upstream_arg = upstream.copy()
+    grads = backward(upstream_arg)
+    up_change = _change(upstream, upstream_arg)
+    if up_change:
+        return CheckResult(False, _inplace_message("backward", upstream_name, up_change, "the upstream gradient: "),
+                           "inplace")
+    problem = changed("backward")
+    if problem is not None:  # a CheckResult is falsy when it failed
+        return problem
     if len(inputs) == 1 and not isinstance(grads, (tuple, list)):
         grads = (grads,)
     if not isinstance(grads, (tuple, list)) or len(grads) != len(inputs):
         count = len(grads) if isinstance(grads, (tuple, list)) else 1
         return CheckResult(False, f"backward returned {count} gradient(s) but forward has {len(inputs)} "
                                   "input(s): return one gradient per input, in the same order.", "type")
-    batch = np.shape(inputs[0])[0] if np.ndim(inputs[0]) >= 1 else None
+    if upstream.ndim >= 1:
+        batch = upstream.shape[0]
+        per_sample = int(upstream.size // batch) if upstream.ndim >= 2 and batch else None
+    else:
+        batch = np.shape(inputs[0])[0] if np.ndim(inputs[0]) >= 1 else None
+        per_sample = _infer_per_sample(np.shape(inputs[0]), batch)
     results = []
     for i, (x, g) in enumerate(zip(inputs, grads)):
         if g is None:
@@ -387,7 +744,10 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
         x_copy = np.array(x, dtype=np.float64)
         indices = _sample_indices(shape, max_entries, seed) if x_copy.size > max_entries else None
         numeric = numerical_vjp(f_i, x_copy, upstream, h, indices=indices)
-        results.append(compare(g, numeric, rtol=rtol, atol=atol, name=names[i], batch_size=batch))
+        operands = {upstream_name: upstream}
+        operands.update({input_names[j]: np.asarray(inputs[j]) for j in range(len(inputs)) if j != i})
+        results.append(compare(g, numeric, rtol=rtol, atol=atol, name=names[i], batch_size=batch,
+                               per_sample=per_sample, operands=operands))
     failed = [r for r in results if not r.ok]
     if failed:
         first = failed[0]
