@@ -63,3 +63,9 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.instructor.nbgrader_plugins.FeedbackClearHiddenTests",
 ]
+
+# --- feedback pages (autograder/instructor/feedback_style.py) ---------------------------------
+# Math typeset into the page (no MathJax from a CDN: it reads offline), a mobile viewport,
+# output blocks (the hidden-test verdicts) that wrap, a table of contents naming each function.
+c.GenerateFeedback.exporter_class = "autograder.instructor.feedback_style.FeedbackExporter"
+# --- end feedback pages ------------------------------------------------------------------------
