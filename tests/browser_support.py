@@ -110,7 +110,7 @@ class LabServer:
 
     def api(self, path):
         request = urllib.request.Request(self.base + path, headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
 
     def kernel_state(self, notebook_path):
@@ -133,7 +133,7 @@ class LabServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=30)  # it shuts its kernels down first
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=20)
