@@ -526,21 +526,23 @@ def _parameter_names(f, args, kwargs):
     return named
 
 
-def no_inplace(f):
+def no_inplace(f, ignore=()):
     """f wrapped to fail (AssertionError) when a call changes one of its arguments in place.
 
         J = no_inplace(mse_loss)(Y, Y_hat)     # the value of mse_loss(Y, Y_hat), or AssertionError
 
     Arrays, lists, tuples and dicts (and the arrays inside them) are compared with copies taken
     before the call; the message names the parameter (from f's signature) and the first change.
-    A generator (e.g. minibatches) is checked after every item it yields.
+    A generator (e.g. minibatches) is checked after every item it yields. ignore: names of
+    parameters that may change (e.g. a cache that belongs to the caller's own code).
     """
     who = _function_name(f)
+    ignore = set(ignore)
 
     @functools.wraps(f)
     def checked(*args, **kwargs):
         named = _parameter_names(f, args, kwargs)
-        before = [(param, _snapshot(value), value) for param, value in named]
+        before = [(param, _snapshot(value), value) for param, value in named if param not in ignore]
 
         def verify():
             for param, snap, value in before:

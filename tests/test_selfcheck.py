@@ -85,3 +85,42 @@ def test_failures_carry_the_checkers_diagnosis(tmp_path):
     for name, (_, words) in bugs.items():
         assert statuses[name].status == FAILED and words in statuses[name].detail, statuses[name].detail
     assert all(s.status == PASSED for name, s in statuses.items() if name not in bugs)
+
+
+ISSUE_EXAMPLES = {  # assignment: {grade_id: (wrong answer the public tests used to pass or explain badly, words)}
+    "ex03_jacobians": {
+        "jacobian_softmax": ("def jacobian_softmax(l):\n    l -= l.max()\n    y = np.exp(l) / np.exp(l).sum()\n"
+                             "    return np.diag(y) - np.outer(y, y)\n", ["modified its argument l in place"]),
+        "chain_jacobians": ("def chain_jacobians(jacobians):\n    jacobians.reverse()\n    out = jacobians[0]\n"
+                            "    for J in jacobians[1:]:\n        out = out @ J\n    return out\n",
+                            ["modified its argument jacobians in place", "reversed"]),
+    },
+    "ex04_expanded_jacobians": {
+        "sigmoid_backward": ("def sigmoid_backward(dA, A):\n    dA *= A * (1 - A)\n    return dA\n",
+                             ["modified its argument dA in place"]),
+        "softmax": ("def softmax(L):\n    E = np.exp(L - L.max())\n    return E / E.sum(axis=1, keepdims=True)\n",
+                    ["AssertionError: softmax of logits +-1000", "max of each row", "axis=1, keepdims=True"]),
+        "mse_loss": ("def mse_loss(Y, Y_hat):\n    return float(np.mean((Y - Y_hat) ** 2))\n", ["N*K = 2", "N = 1"]),
+        "bias_backward": ("def bias_backward(dC):\n    return np.mean(dC, axis=0)\n",
+                          ["N = 3", "a mean where the sum is needed"]),
+    },
+    "ex01_differentiation": {
+        "sigmoid": ("def sigmoid(x):\n    return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))\n",
+                    ["AssertionError: sigmoid at x = +-1000", "np.where computes both branches"]),
+    },
+}
+
+
+@pytest.mark.parametrize("assignment", sorted(ISSUE_EXAMPLES))
+def test_public_tests_name_in_place_changes_and_explain_overflow(tmp_path, assignment):
+    """Issue 16: in-place changes used to pass the public tests (the hidden ones took the points), a global-max
+    softmax showed a bare FloatingPointError, np.mean in mse_loss was blamed on a missing derivative 2."""
+    bugs = ISSUE_EXAMPLES[assignment]
+    path = _with_answers(tmp_path, {name: source for name, (source, _) in bugs.items()}, assignment)
+    statuses = _statuses(path)
+    for name, (_, words) in bugs.items():
+        assert statuses[name].status == FAILED, f"{name} passed its public tests"
+        for word in words:
+            assert word in statuses[name].detail, f"{name}: {word!r} not in {statuses[name].detail}"
+        assert "derivative" not in statuses[name].detail or name.endswith("backward")
+    assert all(s.status == PASSED for name, s in statuses.items() if name not in bugs)
