@@ -209,11 +209,10 @@ def _factor_hint(c, batch_size=None, per_sample=None, kind="gradient"):
     if K and size == Fraction(1, K):
         counts = f" = {n_known * K}" if n_known else ""
         samples = f" = {n_known}" if n_known else ""
-        hints.append(f"an extra division by {K} (K, the entries per sample): np.mean (or .size) divides by all "
-                     f"N*K{counts} entries, the mean over the samples only by N{samples} (sum over the K entries "
-                     "of each sample)")
+        hints.append(f"divided by N*K{counts}, every entry (as np.mean or .size do), where the mean over the "
+                     f"samples divides only by N{samples}: sum over the K = {K} entries of each sample")
     if N and K and size == Fraction(1, N * K):
-        hints.append(f"an extra division by N*K = {N * K}: a mean over every entry (np.mean) where the sum is needed")
+        hints.append(f"divided by N*K = {N * K}, every entry (as np.mean does), where the sum is needed")
     if kind == "gradient":
         if size == 2:
             hints.append("a factor 2 too much (e.g. the 2 of a square counted twice)")
