@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.gradcheck import compare, numerical_vjp
+from autograder.gradcheck import compare, no_inplace, numerical_vjp
 from autograder.instructor import judge
 from autograder.instructor.batteries import ASSIGNMENTS, load_battery
 from autograder.instructor.battery import array_problem, call_case
@@ -36,7 +36,8 @@ DZ = RNG.standard_normal((N, L_OUT))
 DW_NUMERIC = numerical_vjp(lambda W_: X @ W_, W.copy(), DZ)  # = X.T @ dZ, by central differences
 SQUARE = RNG.standard_normal((4, 4))
 Y, Y_HAT = RNG.standard_normal((N, 2)), RNG.standard_normal((N, 2))
-DY_HAT = ref.mse_backward(Y, Y_HAT)
+DY_HAT = ref.mse_backward(Y, Y_HAT)  # (N, K) with K = 2 outputs per sample
+DY1 = ref.mse_backward(Y[:, :1], Y_HAT[:, :1])  # (N, 1)
 
 
 def failed(function, *problems, total=6):
@@ -141,7 +142,7 @@ def synthetic_class():
         "s03": failed("mse_backward", battery_check(DY_HAT * N, DY_HAT)),
         "s04": failed("mse_backward", battery_check(DY_HAT * N, DY_HAT)),
         "s05": failed("mse_backward", battery_check(-DY_HAT, DY_HAT)),                    # flipped sign
-        "s06": failed("mse_backward", battery_check(DY_HAT / 2, DY_HAT)),                 # factor 2 missing
+        "s06": failed("mse_backward", battery_check(DY1 / 2, DY1)),                       # factor 2 missing
         "s07": failed("mse_backward", judged(mse_case(), {"ok": True, "result": {            # in place
             "value": DY_HAT, "args_after": [Y * 0, Y_HAT]}})),
         "s08": not_implemented("mse_backward"),
@@ -182,10 +183,21 @@ def test_each_planted_mistake_gets_its_category():
     assert classify_message(failed("f", checker(DW_NUMERIC.T, DW_NUMERIC))["message"]) == ["missing transpose"]
     assert classify_message(failed("f", checker(SQUARE.T, SQUARE))["message"]) == ["missing transpose"]
     assert classify_message(failed("f", battery_check(DY_HAT * N, DY_HAT))["message"]) == ["1/N missing (mean vs sum)"]
-    assert classify_message(failed("f", battery_check(DY_HAT / N, DY_HAT))["message"]) == ["1/N applied twice"]
+    assert classify_message(failed("f", battery_check(DY_HAT / N, DY_HAT))["message"]) \
+        == ["1/N too much (mean where a sum is needed)"]
+    assert classify_message(failed("f", battery_check(DY_HAT / 2, DY_HAT))["message"]) \
+        == ["mean over all N*K entries (np.mean)"]  # np.mean over N*K entries: the checker's first guess
+    assert classify_message(failed("f", battery_check(DY_HAT / (2 * N), DY_HAT))["message"]) \
+        == ["mean over all N*K entries (np.mean)"]
     assert classify_message(failed("f", battery_check(-DY_HAT, DY_HAT))["message"]) == ["flipped sign"]
-    assert classify_message(failed("f", battery_check(DY_HAT / 2, DY_HAT))["message"]) == ["factor 2"]
+    assert classify_message(failed("f", battery_check(DY1 / 2, DY1))["message"]) == ["factor 2"]
+    assert classify_message(failed("f", battery_check(DY1 * -2, DY1))["message"]) == ["factor 2"]
     assert classify_message(failed("f", checker(DY_HAT * 2, DY_HAT, batch_size=None))["message"]) == ["factor 2"]
+    A, B = RNG.standard_normal((3, 3)), RNG.standard_normal((3, 3))
+    assert classify_message(failed("f", compare(A @ B.T, A.T @ B, name="dW", operands={"X": A, "dZ": B}).message)
+                            ["message"]) == ["missing transpose"]
+    assert classify_message(failed("f", compare(B @ A, A.T @ B, name="dW", operands={"X": A, "dZ": B}).message)
+                            ["message"]) == ["wrong product (factors or their order)"]
     assert classify_message(failed("f", battery_check(DY_HAT * 7.3, DY_HAT))["message"]) == ["other constant factor"]
     assert classify_message(failed("f", checker(_one_entry(DW_NUMERIC), DW_NUMERIC))["message"]) == ["one wrong entry"]
     nan = np.where(DW_NUMERIC > 0, np.inf, DW_NUMERIC)
@@ -203,6 +215,13 @@ def test_each_planted_mistake_gets_its_category():
     assert classify_message(failed("f", array_problem(DZ.tolist(), DZ, name="dZ"))["message"]) \
         == ["wrong type / missing return"]
     assert classify_message(not_implemented("softmax")["message"]) == ["not implemented"]
+    with pytest.raises(AssertionError) as inplace:
+        no_inplace(lambda Y_, P: P.__isub__(Y_))(Y.copy(), Y_HAT.copy())
+    assert classify_message(failed("f", str(inplace.value))["message"]) == ["modified an input in place"]
+    case = call_case("L of shape (4, 2)", "softmax", (Y,), lambda r: None)
+    overflow = judged(case, {"ok": False, "error_type": "FloatingPointError",
+                             "error": "FloatingPointError: overflow encountered in exp"})
+    assert classify_message(failed("f", overflow)["message"]) == ["NaN/inf (overflow, log(0), division by 0)"]
     assert classify_message(out_of_time("softmax")["message"]) == ["out of time / crashed"]
     assert classify_message("f: failed 1 of 3 hidden test cases.\n  - case x: the moon is made of cheese") == [OTHER]
 
@@ -241,7 +260,7 @@ def test_real_battery_messages_on_planted_bugs_are_classified():
         "mse_backward": (lambda Y_, P: ref.mse_backward(Y_, P) * len(Y_), "1/N missing (mean vs sum)"),
         "bias_backward": (lambda dC: dC.sum(axis=1), "wrong sum axis"),
         "softmax_backward": (lambda dY, P: -ref.softmax_backward(dY, P), "flipped sign"),
-        "cce_backward": (lambda Y_, P: ref.cce_backward(Y_, P) / 2, "factor 2"),
+        "bce_backward": (lambda Y_, P: ref.bce_backward(Y_, P) * 2, "factor 2"),
         "softmax": (lambda L: np.exp(L) / np.exp(L).sum(axis=1, keepdims=True),
                     "NaN/inf (overflow, log(0), division by 0)"),
         "matmul_backward": (crashing, "raised an exception"),

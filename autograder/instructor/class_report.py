@@ -29,32 +29,36 @@ from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["MISTAKES", "OTHER", "NOT_GRADED", "classify", "classify_message", "summarize", "render_text",
+__all__ = ["MISTAKES", "ALTERNATIVES", "OTHER", "NOT_GRADED", "classify", "classify_message", "summarize", "render_text",
            "render_html", "build_class_report"]
 
 # --------------------------------------------------------------------------- mistake categories
 #
 # (name, pattern) in priority order: each failing case of a verdict gets the FIRST category whose
-# pattern matches its problem text (case-insensitive). Patterns use the diagnosis wording of
-# autograder.gradcheck (compare, _shape_message, _value_message, _factor_hint), of
-# autograder.instructor.battery (array_problem, expect_*, unchanged_problem) and of the judge
-# (evaluate, judge_function, Sandbox): specific phrases, not single words, so that a case
-# description ("logits of +-1000 (no NaN/overflow)") or a student's own error text does not
-# pick a category (tests/test_class_report.py checks every battery's case descriptions).
+# pattern matches its problem text (case-insensitive) -- except among ALTERNATIVES: the checker
+# lists the possible causes of a constant factor most likely first ("...; or ..."), so of those
+# the one named first in the text wins. Patterns use the diagnosis wording of
+# autograder.gradcheck (compare, _shape_message, _value_message, _factor_hint, _product_message,
+# no_inplace), of autograder.instructor.battery (array_problem, expect_*, unchanged_problem) and of
+# the judge (evaluate, judge_function, Sandbox): specific phrases, not single words, so that a case
+# description ("logits of +-1000 (no NaN/overflow)") or a student's own error text does not pick a
+# category (tests/test_class_report.py checks every battery's case descriptions and real messages).
 MISTAKES: list[tuple[str, str]] = [
     # the student's code raised: the rest of the text is the student's own error message, so this
-    # comes first (the text after "raised X:" must not pick a category)
-    ("raised an exception", r"(?:^|: )raised [A-Za-z_][\w.]*"),
+    # comes first (the text after "raised X:" must not pick a category); numpy's errors are numerics
+    ("raised an exception", r"(?:^|: )raised (?!FloatingPointError)[A-Za-z_][\w.]*"),
     ("not implemented", r"not implemented yet|raises NotImplementedError"),
     ("out of time / crashed", r"timed out after|out of grading time|ended the grading process|"
                               r"grading channel was corrupted|result was too large|grader could not read|"
                               r"judge crashed|did not finish|could not run"),
-    ("modified an input in place", r"modified in place"),
-    ("NaN/inf (overflow, log(0), division by 0)", r"NaN/inf entr|contains NaN|NaN or inf|numpy warned"),
+    ("modified an input in place", r"modified in place|modified .{0,120}? in place"),
+    ("NaN/inf (overflow, log(0), division by 0)", r"NaN/inf entr|contains NaN|NaN or inf|numpy warned|"
+                                                  r"FloatingPointError"),
     ("missing transpose", r"transposed shape matches|the TRANSPOSE of|missing transpose|extra transpose"),
-    ("1/N missing (mean vs sum)", r"1/N of the mean loss is missing|is a 1/N \(mean\) missing|"
-                                  r"missing division by \d+"),
-    ("1/N applied twice", r"1/N applied twice|extra division by \d+"),
+    ("wrong product (factors or their order)", r"factors are in the wrong order|other factors than the"),
+    ("1/N missing (mean vs sum)", r"1/N of the mean loss is missing|is a 1/N \(mean\) missing"),
+    ("mean over all N*K entries (np.mean)", r"divided by N\*K|division by N\*K|N\*K = \d+|entries per sample"),
+    ("1/N too much (mean where a sum is needed)", r"1/N too much|1/N applied twice"),
     ("factor 2", r"a factor 2 (?:too much|missing)"),
     ("flipped sign", r"wrong sign everywhere|sign is flipped"),
     ("wrong sum axis", r"sum over axis 0 \(the samples\)|sum over an axis you should keep|"
@@ -64,7 +68,8 @@ MISTAKES: list[tuple[str, str]] = [
     ("wrong type / missing return", r"is None: did you forget|should be a numpy array|should be a single number|"
                                     r"should return a (?:tuple|dict)|must return a (?:dict|pair)|is not numeric|"
                                     r"not an array of numbers|of an unexpected kind|dict keys are|keys are \[|"
-                                    r"must be a list of numbers|is not a pair|must be a dict"),
+                                    r"must be a list of numbers|is not a pair|must be a dict|"
+                                    r"returned \d+ gradient\(s\)"),
     ("other constant factor", r"off by a constant factor|\(a factor -?\d+(?:/\d+)?:"),
     ("all zeros (a term missing?)", r"is all zeros"),
     ("one wrong entry", r"exactly one entry of \d+ is wrong"),
@@ -72,8 +77,11 @@ MISTAKES: list[tuple[str, str]] = [
     ("missing input check (should raise)", r"should raise \w+"),
     ("training does not work", r"did not decrease|training accuracy|different seeds gave the same|"
                                r"must start at zero|symmetry must be broken|cannot be evaluated"),
-    ("wrong values", r"entries are wrong|should be \(numerically\) zero|: yours -?[\d.]|yours -?[\d.]"),
+    ("wrong values", r"entries are wrong|should be \(numerically\) zero|yours -?[\d.]"),
 ]
+# alternative causes of one constant factor: the first one the message names wins
+ALTERNATIVES = {"1/N missing (mean vs sum)", "mean over all N*K entries (np.mean)",
+                "1/N too much (mean where a sum is needed)", "factor 2", "flipped sign"}
 OTHER = "other"
 NOT_GRADED = "not graded (no verdict)"
 _COMPILED = [(name, re.compile(pattern, re.IGNORECASE)) for name, pattern in MISTAKES]
@@ -83,10 +91,12 @@ _NOTE_LINE = re.compile(r"^\s*note:", re.IGNORECASE)
 
 def classify(problem: str) -> str:
     """The mistake category of one problem text (one failing case)."""
-    for name, pattern in _COMPILED:
-        if pattern.search(problem):
-            return name
-    return OTHER
+    matches = [(name, match.start()) for name, pattern in _COMPILED if (match := pattern.search(problem))]
+    if not matches:
+        return OTHER
+    if matches[0][0] in ALTERNATIVES:
+        return min((m for m in matches if m[0] in ALTERNATIVES), key=lambda m: m[1])[0]
+    return matches[0][0]
 
 
 def _problems(message: str) -> list[str]:
