@@ -10,9 +10,9 @@
 
 The cluster is made with Debian's initdb in a temporary directory, listens only on 127.0.0.1
 on a free port (its unix socket in that directory, not /var/run/postgresql), requires a password
-over TCP (scram-sha-256) and is tuned for tests (no fsync). Start-up is awaited with pg_isready
-and then a real login, both bounded by a deadline; at the end of the session (or when start-up
-fails) the server is stopped (fast, then immediate, then killed) and the directory removed.
+over TCP (scram-sha-256) and is tuned for tests (no fsync). Start-up is awaited by `pg_ctl -w`,
+then pg_isready and a real login, each bounded by a deadline (a port taken meanwhile is retried
+with another); at the end of the session (or when start-up fails) the server is stopped (fast, then immediate, then killed) and the directory removed.
 As root, initdb and the server run as the `postgres` user (PostgreSQL refuses root), so the
 directory is handed to that user. scripts/install_postgres.sh installs the binaries
 (`make test` runs it); without them the fixtures fail with that hint, or skip when
@@ -70,7 +70,7 @@ class PostgresServer:
         self.bin_dir = Path(bin_dir)
         self.as_root = os.geteuid() == 0
         self.dir = Path(tempfile.mkdtemp(prefix="autograder-pg-", dir=base_dir))
-        self.data, self.socket_dir, self.log = self.dir / "data", self.dir / "socket", self.dir / "server.log"
+        self.data, self.socket_dir, self.log = self.dir / "data", self.dir / "socket", self.dir / "server-0.log"
         self.port = None
         self.superuser = "postgres"
         self.password = secrets.token_hex(12)
@@ -129,16 +129,20 @@ class PostgresServer:
             pwfile.unlink()
         for attempt in range(3):  # a free port can be taken by someone else before the server binds it
             self.port = free_port()
+            self.log = self.dir / f"server-{attempt}.log"
             options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.socket_dir} -c fsync=off "
                        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
-            self._run("pg_ctl", "start", "-D", self.data, "-l", self.log, "-o", options, "-W")
+            # -w: pg_ctl itself waits (bounded by -t) until the server runs or has given up
+            started = self._run("pg_ctl", "start", "-D", self.data, "-l", self.log, "-o", options,
+                                "-w", "-t", START_TIMEOUT, check=False, timeout=START_TIMEOUT + 30)
             self.started = True
-            if self._wait_until_ready():
+            if started.returncode == 0 and self._wait_until_ready():
                 return self
             self._stop_server()
-            if "could not bind" not in self.log_tail() and "in use" not in self.log_tail():
-                break
-        raise RuntimeError(f"PostgreSQL did not accept logins within {START_TIMEOUT} s\n{self.log_tail()}")
+            if "could not bind" not in self.log_tail():
+                raise RuntimeError(f"PostgreSQL did not start and accept logins within {START_TIMEOUT} s "
+                                   f"(pg_ctl: {started.stdout.strip()} {started.stderr.strip()})\n{self.log_tail()}")
+        raise RuntimeError(f"PostgreSQL found no free port in 3 attempts\n{self.log_tail()}")
 
     def _postmaster_alive(self):
         return self._run("pg_ctl", "status", "-D", self.data, check=False).returncode == 0
@@ -158,7 +162,7 @@ class PostgresServer:
                     return True
                 except Exception:  # noqa: BLE001 - retried until the deadline
                     pass
-            if not self._postmaster_alive():
+            if not self._postmaster_alive():  # pg_ctl -w saw it running: gone now means it died
                 return False
             time.sleep(0.2)  # between polls only
         return False
