@@ -61,6 +61,12 @@ def test_tex_is_rewritten_for_mathtext(tex, expected):
     assert tex_to_mathtext(tex) == expected
 
 
+def test_display_math_sets_outer_fractions_in_display_style():
+    assert tex_to_mathtext(r"\frac1N \sum_i \frac{a}{\frac{b}{c}}", display=True) \
+        == r"\dfrac{1}{N} \sum_i \dfrac{a}{\frac{b}{c}}"
+    assert tex_to_mathtext(r"\frac1N", display=False) == r"\frac{1}{N}"
+
+
 def test_markdown_math_becomes_images_and_code_is_left_alone():
     out = markdown(r"Slope $\dfrac{\Delta y}{\Delta x}$, cost \$5, code `$x$` and $$J = \frac1N\sum_i x_i$$")
     assert out.count('class="tex-math') == 2
@@ -76,7 +82,9 @@ def test_environments_matrices_and_lines():
     cases = render_math(r"f(x) = \begin{cases} x & x > 0 \\ 0 & \text{otherwise} \end{cases}", display=True)
     assert 'class="tex-cases"' in cases and "tex-source" not in cases
     lines = render_math(r"\begin{aligned} a &= b \\ c &= d \end{aligned}", display=True)
-    assert lines.count('class="tex-line"') == 2 and "tex-source" not in lines
+    assert lines.count('class="tex-line"') == 2 and lines.count("<td>") == 4 and "tex-source" not in lines
+    gathered = render_math(r"\begin{gather} a = b \\ c = d \end{gather}", display=True)
+    assert gathered.count('class="tex-line"') == 2 and "<td>" not in gathered
 
 
 def test_what_cannot_be_typeset_is_shown_as_escaped_tex(caplog):

@@ -130,10 +130,17 @@ def _normalize(tokens):
     return out
 
 
-def tex_to_mathtext(tex: str) -> str:
-    """TeX math (without delimiters) rewritten into the subset matplotlib's mathtext parses."""
+def tex_to_mathtext(tex: str, display: bool = False) -> str:
+    """TeX math (without delimiters) rewritten into the subset matplotlib's mathtext parses;
+    display=True sets the outermost fractions in display style, as TeX does in display math."""
     tex = re.sub(r"(?<!\\)%[^\n]*", "", tex)  # TeX comments
-    return "".join(_normalize(_tokens(tex))).replace("\n", " ").strip()
+    tokens, depth = _normalize(_tokens(tex)), 0
+    if display:
+        for i, tok in enumerate(tokens):
+            depth += (tok == "{") - (tok == "}")
+            if depth == 0 and tok == r"\frac":
+                tokens[i] = r"\dfrac"
+    return "".join(tokens).replace("\n", " ").strip()
 
 
 # --------------------------------------------------------------------------- typesetting
@@ -260,12 +267,18 @@ def _typeset(tex, display):
     rows = _split_rows(tex)
     if len(rows) > 1:
         return _lines(tex)
-    return _img(tex, tex_to_mathtext(tex.replace("&", " ")), display)
+    return _img(tex, tex_to_mathtext(tex.replace("&", " "), display), display)
 
 
 def _lines(body):
-    return ('<span class="tex-lines">' + "".join(f'<span class="tex-line">{_typeset(row.replace("&", " "), True)}'
-                                                  "</span>" for row in _split_rows(body)) + "</span>")
+    """Lines of aligned/gather/...: a table whose `&` columns alternate right and left (as in TeX)."""
+    rows = [_split_cells(row) for row in _split_rows(body)]
+    if all(len(cells) == 1 for cells in rows):
+        return ('<span class="tex-lines">' + "".join(f'<span class="tex-line">{_typeset(cells[0], True)}</span>'
+                                                      for cells in rows) + "</span>")
+    html_rows = "".join('<tr class="tex-line">' + "".join(f"<td>{_typeset(cell, True)}</td>" for cell in cells)
+                        + "</tr>" for cells in rows)
+    return f'<span class="tex-align"><table>{html_rows}</table></span>'
 
 
 def render_math(tex: str, display: bool = False) -> str:
