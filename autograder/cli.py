@@ -32,16 +32,31 @@ def _release(args):
 
 
 def _grade(args):
-    report = _instructor("autograder.instructor.grading").grade_course(args.course, assignments=args.assignment, students=args.student,
-                          import_from=args.import_from, jobs=args.jobs, timeout=args.timeout, force=args.force)
+    grading = _instructor("autograder.instructor.grading")
+    from autograder.instructor.course_config import CourseConfigError
+    from autograder.instructor.isolation import IsolationUnavailable
+    try:
+        report = grading.grade_course(args.course, assignments=args.assignment, students=args.student,
+                                      import_from=args.import_from, jobs=args.jobs, timeout=args.timeout,
+                                      force=args.force, unsafe=args.unsafe_no_sandbox, scheduler=args.scheduler)
+    except (IsolationUnavailable, CourseConfigError) as exc:
+        sys.exit(f"grade: {exc}")
     print()
     print(report.table())
     print(f"\ngraded {len(report.outcomes)} submission(s) in {report.seconds:.1f} s; "
-          f"grades: {report.course / 'grades.csv'}; feedback: {report.course / 'feedback'}")
+          f"grades: {report.course / 'grades.csv'}; feedback: {report.course / 'feedback'}; "
+          f"class report: {report.course / grading.REPORT_FILE}")
+    if report.manual_kept:
+        print(f"\nkept {report.manual_kept} manual score(s); {len(report.manual_flagged)} flagged for re-review "
+              "(the submission changed since they were given)" + "".join(f"\n  - {c}" for c in report.manual_flagged))
     if report.problems:
         print(f"\n{len(report.problems)} problem(s):")
         for problem in report.problems:
             print(f"  - {problem}")
+    for warning in report.warnings:
+        print(f"\nWARNING: {warning}")
+    if report.class_report:
+        print("\n" + report.class_report)
     return 0
 
 
@@ -77,6 +92,9 @@ def build_parser():
     p.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: number of cores)")
     p.add_argument("--timeout", type=int, default=30, help="seconds per cell (default: 30)")
     p.add_argument("--force", action="store_true", help="regrade submissions that did not change")
+    p.add_argument("--scheduler", help="run the jobs on a Dask cluster (tcp://HOST:PORT of its scheduler)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="run student code without bubblewrap (audit hook only): never for grades that count")
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("demo", help="the instructor pipeline end to end on a synthetic class")

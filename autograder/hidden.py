@@ -5,17 +5,16 @@
     run_hidden_tests("ex04_expanded_jacobians", "affine_backward")
     ### END HIDDEN TESTS
 
-The verdict never comes from this process: under `python -m autograder grade`
-the pipeline has judged the notebook already and keeps its verdicts in
-AUTOGRADER_VERDICTS_DIR/<student>__<assignment>.json (nbgrader runs the kernel
-in autograded/<student>/<assignment>); otherwise (plain `nbgrader autograde`, nbval) the judge is
-run once per notebook in a separate process on the notebook file in the
-working directory. A failed verdict raises AssertionError with its message.
+Under `python -m autograder grade` these lines never run: no kernel executes a
+submission there (the sandbox records the outputs and the verdicts are put under
+the test cells, see autograder/instructor/recorded_outputs.py). Under plain
+`nbgrader autograde` and nbval, the judge is run once per notebook in a separate
+process on the notebook file in the working directory (its sandbox under
+bubblewrap, as always). A failed verdict raises AssertionError with its message.
 """
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,10 +34,6 @@ def _judge_file(assignment, notebook):
 
 
 def verdicts_for(assignment):
-    verdict_dir = os.environ.get("AUTOGRADER_VERDICTS_DIR")
-    if verdict_dir:
-        student = Path.cwd().parent.name
-        return json.loads((Path(verdict_dir) / f"{student}__{assignment}.json").read_text())
     notebook = Path.cwd() / f"{assignment}.ipynb"
     if not notebook.exists():
         raise FileNotFoundError(f"hidden tests need {notebook.name} in the working directory {Path.cwd()}")

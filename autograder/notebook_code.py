@@ -5,11 +5,22 @@ from pathlib import Path
 import nbformat
 
 HIDDEN_MARKER = "### BEGIN HIDDEN TESTS"
+TEST_PREFIX = "test_"  # a test cell's grade_id is test_<function>
 
 
 def is_test_cell(cell):
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def tested_function(cell_or_grade_id):
+    """The function a test cell tests (from its grade_id test_<function>), or None."""
+    gid = cell_or_grade_id if isinstance(cell_or_grade_id, str) else grade_id(cell_or_grade_id)
+    return gid[len(TEST_PREFIX):] if gid and gid.startswith(TEST_PREFIX) else None
 
 
 def student_code_cells(notebook):

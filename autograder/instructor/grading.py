@@ -1,23 +1,32 @@
-"""`python -m autograder grade`: parallel, hostile-code-proof grading on stock nbgrader.
+"""`python -m autograder grade`: parallel grading on stock nbgrader, student code only in the sandbox.
+
+The invariant: **nothing that decides a point is reachable from student code.**
+Student code runs in exactly one place, the judge's sandbox process inside
+bubblewrap (autograder.instructor.isolation), which sees none of the files
+below and reaches the judge only through a pipe whose replies are validated.
+The course gradebook, each job's gradebook, the recordings, the verdicts and the
+state file live outside every sandbox; verdicts reach the main process as the
+judge's output (never re-read from a place student code could write); merged
+points are computed from verdicts and the maxima of the course's own gradebook.
 
 For every submission (student x assignment):
-  1. the notebook is rebuilt on the released template (deleted, duplicated or
-     re-typed cells repaired, see normalize.py);
-  2. the judge runs the hidden battery in a sandbox (student code) and a clean
-     process (comparison): these verdicts decide the points of every test cell;
-  3. stock `nbgrader autograde` runs the notebook in a hardened kernel inside a
-     private scratch copy of the course (its hidden cells print the verdicts),
-     the verdicts are written into that gradebook and `nbgrader generate_feedback`
-     renders the feedback;
-  4. back in the main process, grades, autograded notebook and feedback are
-     merged into the course (one writer: no lost or doubled gradebook rows).
-Steps 1-3 run in parallel (--jobs); a submission that makes nbgrader fail or
-exceed its time budget is re-run with its code shown but not executed.
+  1. the file is validated (size, JSON, nbformat schema: submissions.py) and
+     rebuilt on the released template (normalize.py);
+  2. the judge executes the notebook once in the sandbox, recording each cell's
+     outputs, and runs the hidden battery against the loaded functions;
+  3. in a private scratch course (the job: no student code runs there) stock
+     `nbgrader autograde` runs with RecordedOutputs in place of its Execute step
+     (recorded_outputs.py), the verdicts and any manual grades are applied to
+     the job's gradebook and `nbgrader generate_feedback` renders the feedback;
+  4. the main process, the single writer, merges each result into the course:
+     points from the verdicts, manual scores and comments kept (flagged for
+     re-review if the submission changed), files copied as data (job_files.py).
+A job is plain data in and plain data out (`grade_batch`), so it runs the same
+in a local thread or on a cluster worker (cluster.py).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
@@ -34,29 +43,31 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
+from autograder.instructor import course_config, isolation, job_files
 from autograder.instructor.batteries import ASSIGNMENTS
+from autograder.instructor.class_report import build_class_report
 from autograder.instructor.judge import NOTEBOOK_BUDGET
 from autograder.instructor.nbgrader_cli import BIN_DIR, nbgrader_env, put_bin_on_path, run_nbgrader
 from autograder.instructor.normalize import normalize_submission
 from autograder.instructor.submissions import Problem, discover, import_lms
-from autograder.notebook_code import is_test_cell
+from autograder.notebook_code import grade_id, notebook_code_cells, tested_function
 
-INSTRUCTOR_DIR = Path(__file__).resolve().parent
 STATE_FILE = ".autograder-state.json"
+REPORT_FILE = "report.html"
 
 
 @dataclass
 class Outcome:
-    """What grading one submission produced (returned by a job to the main process)."""
+    """What grading one submission produced (a job's result, merged by the main process)."""
 
     student: str
     assignment: str
     digest: str
-    scores: dict = field(default_factory=dict)  # test cell grade_id -> (score, max)
+    verdicts: dict = field(default_factory=dict)  # function -> {"passed", "message", "cases", "failed"}
     notes: list = field(default_factory=list)
-    autograded: Path | None = None
-    feedback: Path | None = None
+    files: dict = field(default_factory=dict)  # "autograded" | "feedback" -> {relative path: bytes}
     error: str = ""
+    scores: dict = field(default_factory=dict)  # test cell grade_id -> (score, max), set by merge
 
 
 @dataclass
@@ -66,6 +77,10 @@ class Report:
     problems: list
     skipped: list
     seconds: float
+    manual_kept: int = 0
+    manual_flagged: list = field(default_factory=list)  # "student/assignment/cell" to review again
+    warnings: list = field(default_factory=list)
+    class_report: str = ""
 
     def table(self):
         students = sorted({o.student for o in self.outcomes} | {s for s, _ in self.skipped})
@@ -85,108 +100,61 @@ def _total(outcome):
     return (sum(s for s, _ in outcome.scores.values()), sum(m for _, m in outcome.scores.values()))
 
 
-# --------------------------------------------------------------------------- course set-up
+# --------------------------------------------------------------------------- one job (plain data in and out)
 
-def _release_templates(course, assignments, scratch):
-    """The released notebook of each assignment (regenerated into scratch if the course has none),
-    and make sure the gradebook knows every assignment (nbgrader needs the source cells)."""
-    templates = {}
-    release_dir = Path(scratch) / "release"
-    for assignment in assignments:
-        with Gradebook(_db_url(course)) as gb:
-            try:
-                gb.find_assignment(assignment)
-                known = True
-            except MissingEntry:
-                known = False
-        committed = course / "exercises" / assignment / f"{assignment}.ipynb"
-        if not known or not committed.exists():
-            run_nbgrader(["generate_assignment", assignment, "--force",
-                          f"--CourseDirectory.release_directory={release_dir}"], course)
-        path = committed if committed.exists() else release_dir / assignment / f"{assignment}.ipynb"
-        templates[assignment] = nbformat.read(path, as_version=4)
-    return templates
+@dataclass
+class BatchTask:
+    """Everything a job needs, as data: no access to the course is required."""
+
+    index: int
+    config: str  # the course's nbgrader_config.py (the job appends its own overrides)
+    solutions: dict  # assignment -> {relative path: bytes} (nbgrader autograde copies its non-notebook files)
+    gradebook: bytes  # a sqlite gradebook that knows every assignment (its source and grade cells)
+    templates: dict  # assignment -> released notebook (JSON text)
+    submissions: list  # [{"student", "assignment", "digest", "notebook": bytes, "manual": {...}}]
+    timeout: float  # seconds per cell
+    unsafe: bool = False
 
 
-def _db_url(course):
-    return f"sqlite:///{Path(course) / 'gradebook.db'}"
+JOB_OVERRIDES = """
+# ---- grading job overrides (autograder.instructor.grading) ----
+from nbgrader.converters import Autograde as _Autograde
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.db_url = "sqlite:///" + {gradebook!r}
+c.RecordedOutputs.directory = {recordings!r}
+c.Autograde.autograde_preprocessors = [
+    "autograder.instructor.recorded_outputs.RecordedOutputs" if getattr(p, "__name__", p) == "Execute" else p
+    for p in _Autograde.class_traits()["autograde_preprocessors"].default()]
+"""
 
-
-def _template_ids(templates):
-    return {a: {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
-            for a, nb in templates.items()}
-
-
-# --------------------------------------------------------------------------- one job
 
 class Job:
-    """A private scratch course in which nbgrader grades one group of submissions."""
+    """A private scratch course in which stock nbgrader grades one group of submissions."""
 
-    def __init__(self, course, root, assignments, gradebook_snapshot, timeout):
-        self.course, self.root, self.timeout = course, Path(root), timeout
-        self.root.mkdir(parents=True)
-        shutil.copy(course / "nbgrader_config.py", self.root)
-        for assignment in assignments:
-            shutil.copytree(course / "solutions" / assignment, self.root / "solutions" / assignment)
-        shutil.copy(gradebook_snapshot, self.root / "gradebook.db")
-        self.verdict_dir = self.root / "verdicts"
-        self.verdict_dir.mkdir()
-        self.ipython_dir = self.root / "ipython"
-        (self.ipython_dir / "profile_default" / "startup").mkdir(parents=True)
-        shutil.copy(INSTRUCTOR_DIR / "kernel_startup.py", self.ipython_dir / "profile_default" / "startup" / "00-guard.py")
-        # the grading scratch root holds every job (other students' notebooks) and the gradebook snapshot;
-        # student code may read only its own directories in it (writable ones win over blocked ones)
-        self.blocked = [str(INSTRUCTOR_DIR), str(course / "solutions"), str(course / "submitted"),
-                        str(course / "autograded"), str(course / "feedback"), str(course / "gradebook.db"),
-                        str(course / "grades.csv"), str(course / STATE_FILE), str(self.root.parent)]
+    def __init__(self, root, task):
+        self.root, self.task = Path(root), task
+        self.recordings = self.root / "recordings"
+        self.recordings.mkdir(parents=True)
+        (self.root / "nbgrader_config.py").write_text(task.config + JOB_OVERRIDES.format(
+            root=str(self.root), gradebook=str(self.root / "gradebook.db"), recordings=str(self.recordings)))
+        for assignment, files in task.solutions.items():
+            for relative, data in files.items():
+                path = self.root / "source" / assignment / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+        (self.root / "gradebook.db").write_bytes(task.gradebook)
 
-    def env(self):
-        tmp = self.root / "tmp"
-        tmp.mkdir(exist_ok=True)
-        return {"AUTOGRADER_VERDICTS_DIR": str(self.verdict_dir), "IPYTHONDIR": str(self.ipython_dir),
-                "AUTOGRADER_WRITABLE": os.pathsep.join([str(tmp), str(self.ipython_dir)]),
-                "AUTOGRADER_BLOCKED": os.pathsep.join(self.blocked),
-                "TMPDIR": str(tmp), "MPLCONFIGDIR": str(tmp), "OPENBLAS_NUM_THREADS": "1",
-                "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+    @property
+    def db_url(self):
+        return f"sqlite:///{self.root / 'gradebook.db'}"
 
-    def notebook_path(self, kind, student, assignment):
+    def path(self, kind, student, assignment):
         return self.root / kind / student / assignment / f"{assignment}.ipynb"
 
-    def submit(self, student, assignment, notebook):
-        dest = self.notebook_path("submitted", student, assignment)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, dest)
-        return dest
-
-    def verdict_file(self, student, assignment):
-        return self.verdict_dir / f"{student}__{assignment}.json"
-
-    def judge(self, keys):
-        """Run the hidden batteries of these (student, assignment) submissions in one judge process
-        (each notebook in its own sandbox); returns {key: verdicts}."""
-        batch = self.root / "judge-batch.json"
-        batch.write_text(json.dumps([{"notebook": str(self.notebook_path("submitted", s, a)), "assignment": a,
-                                      "output": str(self.verdict_file(s, a))} for s, a in keys]))
-        try:  # the judge bounds each notebook's time itself; this only guards against a stuck judge
-            subprocess.run([sys.executable, "-m", "autograder.instructor.judge", "--batch", str(batch),
-                            *[f"--blocked={b}" for b in (*self.blocked, self.verdict_dir)]], capture_output=True,
-                           text=True, env=nbgrader_env({"OPENBLAS_NUM_THREADS": "1"}),
-                           timeout=(NOTEBOOK_BUDGET + 60) * len(keys) + 60)
-        except subprocess.TimeoutExpired:
-            pass
-        verdicts = {}
-        for key in keys:
-            path = self.verdict_file(*key)
-            verdicts[key] = (json.loads(path.read_text()) if path.exists()
-                             else {"__error__": "the judge crashed or did not finish"})
-        return verdicts
-
-    def autograde(self, budget, assignment="*", student=None):
-        """Stock `nbgrader autograde`; False if it failed or ran out of time."""
-        args = [str(BIN_DIR / "nbgrader"), "autograde", assignment, "--force", f"--Execute.timeout={self.timeout}"]
-        if student:
-            args.append(f"--student={student}")
-        proc = subprocess.Popen(args, cwd=self.root, env=nbgrader_env(self.env()), stdout=subprocess.DEVNULL,
+    def run_nbgrader(self, args, budget):
+        """Stock nbgrader in the job course (source directory `source`); False if it failed or ran out of time."""
+        proc = subprocess.Popen([str(BIN_DIR / "nbgrader"), *args, "--CourseDirectory.source_directory=source"],
+                                cwd=self.root, env=nbgrader_env(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             return proc.wait(timeout=budget) == 0
@@ -195,148 +163,126 @@ class Job:
             proc.wait()
             return False
 
-    def graded(self, student, assignment):
-        return self.notebook_path("autograded", student, assignment).exists()
+    def judge(self, notebooks):
+        """Execute and judge {key: (assignment, notebook)} in one judge process; {key: result line}."""
+        request = {"cell_timeout": self.task.timeout, "unsafe": self.task.unsafe,
+                   "notebooks": [{"key": key, "assignment": a, "cells": notebook_code_cells(nb)}
+                                 for key, (a, nb) in notebooks.items()]}
+        try:  # the judge bounds each notebook's time itself; this only guards against a stuck judge
+            proc = subprocess.run([sys.executable, "-m", "autograder.instructor.judge", "--batch"],
+                                  input=json.dumps(request), capture_output=True, text=True, env=nbgrader_env(),
+                                  timeout=(NOTEBOOK_BUDGET + 60) * len(notebooks) + 60)
+            lines = proc.stdout.splitlines()
+        except subprocess.TimeoutExpired as exc:
+            lines = (exc.stdout or b"").decode(errors="replace").splitlines()
+        results = {}
+        for line in lines:
+            result = json.loads(line)
+            results[result["key"]] = result
+        return results
 
-    def apply_verdicts(self, gb, student, assignment, verdicts):
-        """Test cell points come from the judge's verdicts, never from the kernel."""
-        scores = {}
-        for grade in gb.find_submission_notebook(assignment, assignment, student).grades:
-            function = grade.name[len("test_"):] if grade.name.startswith("test_") else None
-            passed = function in verdicts and verdicts[function]["passed"]
+    def apply_grades(self, gb, student, assignment, verdicts, manual):
+        """Test cell points from the verdicts; the course's manual scores and comments, for the feedback."""
+        notebook = gb.find_submission_notebook(assignment, assignment, student)
+        for grade in notebook.grades:
+            passed = verdicts.get(tested_function(grade.name), {}).get("passed") is True
             grade.auto_score = grade.max_score if passed else 0.0
-            grade.manual_score = None
+            grade.manual_score = manual.get("scores", {}).get(grade.name)
             grade.needs_manual_grade = False
-            scores[grade.name] = (grade.auto_score, grade.max_score)
+        for comment in notebook.comments:
+            comment.manual_comment = manual.get("comments", {}).get(comment.name)
         gb.db.commit()
-        return scores
-
-    def annotate(self, student, assignment, verdicts, notes):
-        """Put each function's hidden-test verdict under its test cell, and the grading notes on top,
-        so the feedback explains every score without showing the tests."""
-        path = self.notebook_path("autograded", student, assignment)
-        nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-            function = grade_id[len("test_"):]
-            if is_test_cell(cell):
-                for output in cell.outputs:
-                    if output.output_type == "error":
-                        output.traceback = _without_hidden_lines(output.traceback)
-            shown = "".join(str(o.get("text", "")) + str(o.get("evalue", "")) for o in cell.get("outputs", []))
-            if is_test_cell(cell) and function in verdicts and verdicts[function]["message"] not in shown:
-                verdict = verdicts[function]
-                head = "PASSED" if verdict["passed"] else "FAILED"
-                cell.outputs.append(nbformat.v4.new_output(
-                    "stream", name="stdout", text=f"\nHidden tests {head}: {verdict['message']}\n"))
-        if notes:
-            text = "**Grading notes**\n\n" + "\n".join(f"- {note}" for note in notes)
-            nb.cells.insert(0, nbformat.v4.new_markdown_cell(text))
-        nbformat.write(nb, path)
-
-    def feedback(self):
-        run_nbgrader(["generate_feedback", "*", "--force"], self.root, timeout=1800, check=False)
 
 
-HIDDEN_TRACE_MARKERS = ("HIDDEN TESTS", "run_hidden_tests", "autograder/hidden.py", "autograder.hidden")
-
-
-def _without_hidden_lines(traceback):
-    """A traceback with the hidden-test frames and source lines taken out."""
-    kept = []
-    for entry in traceback:
-        if "autograder/hidden.py" in entry:
-            continue
-        kept.append("\n".join(line for line in entry.splitlines()
-                               if not any(marker in line for marker in HIDDEN_TRACE_MARKERS)))
-    return kept
-
-
-def _not_executed(notebook, reason):
-    """A copy whose student code is shown as comments instead of being run."""
-    nb = copy.deepcopy(notebook)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and not is_test_cell(cell):
-            code = "\n".join("# " + line for line in cell.source.splitlines())
-            cell.source = f"# NOT EXECUTED: {reason}\n# Each function was graded on its own in a sandbox.\n{code}"
-    return nb
-
-
-def grade_batch(course, scratch, index, batch, templates, snapshot, timeout, progress=print):
-    """Grade a group of submissions in one private scratch course; returns Outcomes (an Outcome
-    with `error` set could not be graded; the others in the group still are)."""
-    job = Job(course, Path(scratch) / f"job-{index}", sorted({s.assignment for s in batch}), snapshot, timeout)
-    outcomes, normalized = {}, {}
-    for sub in batch:
-        key = (sub.student, sub.assignment)
-        outcome = outcomes[key] = Outcome(sub.student, sub.assignment, sub.digest())
+def grade_batch(task, workdir):
+    """Grade a group of submissions in a private scratch course under workdir; returns [Outcome]
+    (an Outcome with `error` set could not be graded; the others in the group still are)."""
+    job = Job(Path(workdir) / f"job-{task.index}", task)
+    outcomes, notebooks = {}, {}
+    for sub in task.submissions:
+        key = f"{sub['student']}/{sub['assignment']}"
+        outcome = outcomes[key] = Outcome(sub["student"], sub["assignment"], sub["digest"])
         try:
-            normalized[key], outcome.notes = normalize_submission(nbformat.read(sub.path, as_version=4),
-                                                                  templates[sub.assignment])
-            job.submit(sub.student, sub.assignment, normalized[key])
+            template = nbformat.reads(task.templates[sub["assignment"]], as_version=4)
+            nb, outcome.notes = normalize_submission(nbformat.reads(sub["notebook"].decode("utf-8"), as_version=4),
+                                                     template)
+            path = job.path("submitted", sub["student"], sub["assignment"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, path)
+            notebooks[key] = (sub["assignment"], nb)
         except Exception as exc:  # noqa: BLE001 - reported for this submission only
             outcome.error = f"could not be graded: {type(exc).__name__}: {exc}"
-    verdicts = job.judge([k for k, o in outcomes.items() if not o.error])
-    for key, result in verdicts.items():
-        if "__error__" in result:
-            outcomes[key].error = f"the hidden tests could not run: {result['__error__']}"
-    progress(f"  job {index}: hidden tests done for {len(verdicts)} notebook(s); running nbgrader autograde")
-
-    def budget(assignment):
-        return timeout * sum(c.cell_type == "code" for c in templates[assignment].cells) + 60
-    gradable = [k for k, o in outcomes.items() if not o.error]
-    job.autograde(sum(budget(a) for _, a in gradable))
-    for student, assignment in gradable:
-        if not job.graded(student, assignment):  # on its own (the group run may have been cut short)
-            job.autograde(budget(assignment), assignment, student)
-        if not job.graded(student, assignment):
-            reason = "this notebook stopped or stalled the grading kernel"
-            job.submit(student, assignment, _not_executed(normalized[student, assignment], reason))
-            job.autograde(budget(assignment), assignment, student)
-            outcomes[student, assignment].notes.append(reason + "; its code was graded function by function")
-    with Gradebook(_db_url(job.root)) as gb:
-        for key in gradable:
-            if job.graded(*key):
-                outcomes[key].scores = job.apply_verdicts(gb, *key, verdicts[key])
-                job.annotate(*key, verdicts[key], outcomes[key].notes)
+    results = job.judge(notebooks) if notebooks else {}
+    for key in notebooks:
+        result, outcome = results.get(key), outcomes[key]
+        if result is None or "error" in result:
+            outcome.error = f"the hidden tests could not run: {(result or {}).get('error', 'the judge did not finish')}"
+            continue
+        outcome.verdicts = result["verdicts"]
+        recording = {"outputs": result["outputs"], "verdicts": outcome.verdicts, "notes": outcome.notes}
+        path = job.recordings / outcome.student / f"{outcome.assignment}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(recording))
+    gradable = [o for o in outcomes.values() if not o.error]
+    if gradable:
+        job.run_nbgrader(["autograde", "*", "--force"], 120 + 5 * len(gradable))
+    manual = {f"{s['student']}/{s['assignment']}": s.get("manual", {}) for s in task.submissions}
+    with Gradebook(job.db_url) as gb:
+        for outcome in gradable:
+            if job.path("autograded", outcome.student, outcome.assignment).exists():
+                job.apply_grades(gb, outcome.student, outcome.assignment, outcome.verdicts,
+                                 manual[f"{outcome.student}/{outcome.assignment}"])
             else:
-                outcomes[key].error = "nbgrader could not grade this notebook"
+                outcome.error = "nbgrader could not process this notebook"
     if any(not o.error for o in outcomes.values()):
-        job.feedback()
-    for (student, assignment), outcome in outcomes.items():
-        outcome.autograded = job.root / "autograded" / student / assignment
-        outcome.feedback = job.root / "feedback" / student / assignment
+        job.run_nbgrader(["generate_feedback", "*", "--force"], 120 + 5 * len(gradable))
+    for outcome in outcomes.values():
+        if not outcome.error:
+            for kind in ("autograded", "feedback"):
+                outcome.files[kind], skipped = job_files.collect(job.root / kind / outcome.student / outcome.assignment)
+                outcome.notes += skipped
     return list(outcomes.values())
 
 
-# --------------------------------------------------------------------------- merge (main process only)
+# --------------------------------------------------------------------------- course set-up (main process)
 
-def merge(course, outcome):
-    """Write one graded submission into the course: gradebook rows, autograded notebook, feedback."""
-    with Gradebook(_db_url(course)) as gb, warnings.catch_warnings():
-        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush noise when creating a submission
-        gb.update_or_create_student(outcome.student)
-        submission = gb.update_or_create_submission(outcome.assignment, outcome.student)
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                score, _ = outcome.scores.get(grade.name, (0.0, grade.max_score))
-                grade.auto_score, grade.manual_score, grade.needs_manual_grade = score, None, False
-        gb.db.commit()
-    for kind, src in (("autograded", outcome.autograded), ("feedback", outcome.feedback)):
-        dest = course / kind / outcome.student / outcome.assignment
-        if dest.exists():
-            shutil.rmtree(dest)
-        if src and src.exists():
-            shutil.copytree(src, dest)
+def _release_templates(course, assignments, scratch):
+    """The released notebook of each assignment (regenerated into scratch if the course has none)."""
+    templates = {}
+    for assignment in assignments:
+        committed = course / "exercises" / assignment / f"{assignment}.ipynb"
+        if not committed.exists():
+            run_nbgrader(["generate_assignment", assignment, "--force",
+                          f"--CourseDirectory.release_directory={Path(scratch) / 'release'}"], course)
+            committed = Path(scratch) / "release" / assignment / f"{assignment}.ipynb"
+        templates[assignment] = nbformat.read(committed, as_version=4)
+    return templates
 
 
-def _load_state(course):
-    path = course / STATE_FILE
-    return json.loads(path.read_text()) if path.exists() else {}
+def _job_gradebook(course, db_url, assignments, scratch):
+    """A sqlite gradebook that knows every assignment, for the jobs (bytes): the course's own file
+    when it is sqlite and knows them all, else one made by `nbgrader generate_assignment`."""
+    sqlite = course_config.load(course).sqlite_path
+    if sqlite is not None and sqlite.exists():
+        with Gradebook(db_url) as gb:
+            known = {a.name for a in gb.assignments}
+        if set(assignments) <= known:
+            return sqlite.read_bytes()
+    made = Path(scratch) / "job-template.db"
+    for assignment in assignments:
+        run_nbgrader(["generate_assignment", assignment, "--force", f"--CourseDirectory.db_url=sqlite:///{made}",
+                      f"--CourseDirectory.release_directory={Path(scratch) / 'release-for-jobs'}"], course)
+    return made.read_bytes()
 
 
-def _save_state(course, state):
-    (course / STATE_FILE).write_text(json.dumps(state, indent=1, sort_keys=True))
+def _solution_files(course, assignment):
+    folder = course / "solutions" / assignment
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts}
+
+
+def _template_ids(templates):
+    return {a: {grade_id(c) for c in nb.cells} - {None} for a, nb in templates.items()}
 
 
 def _batches(submissions, jobs):
@@ -348,17 +294,80 @@ def _batches(submissions, jobs):
     return [g for g in groups if g]
 
 
+# --------------------------------------------------------------------------- merge (main process only)
+
+def _manual_grades(gb, student, assignment):
+    """The manual scores and comments the course's gradebook holds for a submission."""
+    try:
+        notebook = gb.find_submission_notebook(assignment, assignment, student)
+    except MissingEntry:
+        return {}
+    return {"scores": {g.name: g.manual_score for g in notebook.grades if g.manual_score is not None},
+            "comments": {c.name: c.manual_comment for c in notebook.comments if c.manual_comment}}
+
+
+def merge(db_url, course, outcome, changed, report):
+    """Write one graded submission into the course: gradebook rows (points from the verdicts, maxima
+    from the course's gradebook, manual grades kept), autograded notebook and feedback."""
+    with Gradebook(db_url) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush noise when creating a submission
+        gb.update_or_create_student(outcome.student)
+        submission = gb.update_or_create_submission(outcome.assignment, outcome.student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                passed = outcome.verdicts.get(tested_function(grade.name), {}).get("passed") is True
+                grade.auto_score = grade.max_score if passed else 0.0
+                grade.needs_manual_grade = False
+                if grade.manual_score is not None:
+                    report.manual_kept += 1
+                    if changed:  # the student's code changed since the manual grade: look again
+                        grade.needs_manual_grade = True
+                        report.manual_flagged.append(f"{outcome.student}/{outcome.assignment}/{grade.name}")
+                outcome.scores[grade.name] = (grade.manual_score if grade.manual_score is not None
+                                              else grade.auto_score, grade.max_score)
+        gb.db.commit()
+    for kind in ("autograded", "feedback"):
+        job_files.replace_folder(course / kind / outcome.student / outcome.assignment, outcome.files.get(kind, {}))
+
+
+def _load_state(course):
+    path = course / STATE_FILE
+    try:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    except ValueError:
+        return {}
+
+
+def _save_state(course, state):
+    tmp = course / (STATE_FILE + ".tmp")
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+    os.replace(tmp, course / STATE_FILE)
+
+
+def _export_grades(course):
+    """`nbgrader export` to grades.csv (written beside it, then moved over whatever is there)."""
+    tmp = course / "grades.csv.tmp"
+    run_nbgrader(["export", "--to", str(tmp)], course)
+    os.replace(tmp, course / "grades.csv")
+
+
 def grade_course(course, *, assignments=None, students=None, import_from=None, jobs=None, timeout=30,
-                 force=False, progress=print):
+                 force=False, unsafe=False, scheduler=None, progress=print):
     """Grade a course directory; returns a Report (see module docstring)."""
     start = time.perf_counter()
     put_bin_on_path()
     course = Path(course).resolve()
-    if not (course / "nbgrader_config.py").exists():
-        raise FileNotFoundError(f"{course} is not a course directory (no nbgrader_config.py)")
+    config = course_config.load(course)  # one-line error for a missing or broken configuration
+    warnings_ = []
+    if unsafe:
+        warnings_.append("--unsafe-no-sandbox: student code ran without the operating-system sandbox "
+                         "(only the audit hook stood between it and this machine)")
+    else:
+        isolation.require_isolation()
     assignments = list(assignments or [a for a in ASSIGNMENTS if (course / "solutions" / a).is_dir()])
     jobs = jobs or os.cpu_count() or 1
     problems = []
+    report = Report(course, [], problems, [], 0.0, warnings=warnings_)
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as scratch:
         templates = _release_templates(course, assignments, scratch)
         if import_from:
@@ -368,41 +377,63 @@ def grade_course(course, *, assignments=None, students=None, import_from=None, j
                                          students, _roster(course))
         problems += found_problems
         state = _load_state(course)
-        todo, skipped = [], []
+        todo = []
         for sub in found:
             key = f"{sub.student}/{sub.assignment}"
             if not force and state.get(key) == sub.digest() and (course / "autograded" / sub.student / sub.assignment).exists():
-                skipped.append((sub.student, sub.assignment))
+                report.skipped.append((sub.student, sub.assignment))
             else:
                 todo.append(sub)
-        snapshot = Path(scratch) / "gradebook-snapshot.db"
-        shutil.copy(course / "gradebook.db", snapshot)
-        outcomes = []
-        progress(f"grading {len(todo)} submission(s) with {jobs} job(s); {len(skipped)} unchanged, "
+        progress(f"grading {len(todo)} submission(s) with {jobs} job(s); {len(report.skipped)} unchanged, "
                  f"{len(problems)} problem(s)")
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(grade_batch, course, scratch, i, batch, templates, snapshot, timeout, progress): batch
-                       for i, batch in enumerate(_batches(todo, jobs))}
-            for future in as_completed(futures):
-                try:
-                    results = future.result()
-                except Exception as exc:  # one broken group must not stop the class
-                    problems += [Problem(s.student, s.assignment, f"grading failed: {exc}") for s in futures[future]]
+        tasks = []
+        if todo:
+            shared = dict(config=(course / "nbgrader_config.py").read_text(),
+                          solutions={a: _solution_files(course, a) for a in assignments},
+                          gradebook=_job_gradebook(course, config.db_url, assignments, scratch),
+                          templates={a: nbformat.writes(nb) for a, nb in templates.items()},
+                          timeout=timeout, unsafe=unsafe)
+            with Gradebook(config.db_url) as gb:
+                for index, batch in enumerate(_batches(todo, jobs)):
+                    subs = [{"student": s.student, "assignment": s.assignment, "digest": s.digest(),
+                             "notebook": s.path.read_bytes(), "manual": _manual_grades(gb, s.student, s.assignment)}
+                            for s in batch]
+                    tasks.append(BatchTask(index=index, submissions=subs, **shared))
+        for task, results in _run_tasks(tasks, jobs, scratch, scheduler, problems):
+            for outcome in results:
+                if outcome.error:
+                    problems.append(Problem(outcome.student, outcome.assignment, outcome.error))
                     continue
-                for outcome in results:
-                    if outcome.error:
-                        problems.append(Problem(outcome.student, outcome.assignment, outcome.error))
-                        continue
-                    merge(course, outcome)
-                    state[f"{outcome.student}/{outcome.assignment}"] = outcome.digest
-                    _save_state(course, state)
-                    score, maximum = _total(outcome)
-                    outcomes.append(outcome)
-                    progress(f"  [{len(outcomes)}/{len(todo)}] {outcome.student}/{outcome.assignment}: "
-                             f"{score:g}/{maximum:g}")
-    run_nbgrader(["export", "--to", "grades.csv"], course)
-    return Report(course, sorted(outcomes, key=lambda o: (o.student, o.assignment)), problems, skipped,
-                  time.perf_counter() - start)
+                key = f"{outcome.student}/{outcome.assignment}"
+                merge(config.db_url, course, outcome, key in state and state[key] != outcome.digest, report)
+                state[key] = outcome.digest
+                _save_state(course, state)
+                report.outcomes.append(outcome)
+                score, maximum = _total(outcome)
+                progress(f"  [{len(report.outcomes)}/{len(todo)}] {key}: {score:g}/{maximum:g}")
+    _export_grades(course)
+    report.outcomes.sort(key=lambda o: (o.student, o.assignment))
+    report.class_report = build_class_report(
+        [{"student": o.student, "assignment": o.assignment, "score": _total(o)[0], "max_score": _total(o)[1],
+          "verdicts": o.verdicts} for o in report.outcomes], course / REPORT_FILE)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _run_tasks(tasks, jobs, scratch, scheduler, problems):
+    """Yield (task, [Outcome]) as jobs finish: local threads, or a Dask cluster with `scheduler`."""
+    if scheduler:
+        from autograder.instructor.cluster import run_on_cluster
+        yield from run_on_cluster(tasks, scheduler, problems)
+        return
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(grade_batch, task, scratch): task for task in tasks}
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                yield task, future.result()
+            except Exception as exc:  # noqa: BLE001 - one broken group must not stop the class
+                problems += [Problem(s["student"], s["assignment"], f"grading failed: {exc}") for s in task.submissions]
 
 
 def _roster(course):
