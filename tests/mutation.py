@@ -76,3 +76,21 @@ def mutation_tests(assignment, mutants, correct):
 
     return (test_every_graded_function_has_mutants_and_a_correct_variant, test_mutant_is_rejected,
             test_correct_variant_is_accepted, test_solution_passes_whole_battery_quickly)
+
+
+def diagnosis_test(assignment, table):
+    """A test that each mutant's verdict says what is wrong: table rows are (function, cell source,
+    words the message must hold, words it must not hold). The message is the judge's, as a student reads it."""
+    import pytest
+
+    @pytest.mark.parametrize("name, source, present, absent",
+                             [pytest.param(*row, id=f"{row[0]}-{i}") for i, row in enumerate(table)])
+    def test_diagnosis_names_the_mistake(name, source, present, absent):
+        verdict = verdict_with(assignment, name, source)
+        assert not verdict.passed, f"mutant accepted:\n{source}"
+        for words in present:
+            assert words in verdict.message, f"{words!r} missing from:\n{verdict.message}"
+        for words in absent:
+            assert words not in verdict.message, f"{words!r} should not be in:\n{verdict.message}"
+
+    return test_diagnosis_names_the_mistake

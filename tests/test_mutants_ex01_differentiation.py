@@ -1,6 +1,7 @@
 """ex01_differentiation: plausible wrong answers are rejected by the hidden battery, correct variants accepted."""
 
 from tests.mutation import define as d
+from tests.mutation import diagnosis_test
 from tests.mutation import mutation_tests
 
 A = "ex01_differentiation"
@@ -186,3 +187,17 @@ CORRECT = {
 
 (test_every_graded_function_has_mutants_and_a_correct_variant, test_mutant_is_rejected,
  test_correct_variant_is_accepted, test_solution_passes_whole_battery_quickly) = mutation_tests(A, MUTANTS, CORRECT)
+
+
+# Each verdict says what is wrong: the x where t(x) is wrong, parameters by name, the argument changed in place.
+DIAGNOSES = [
+    ("tangent_line", d("tangent_line", "f, df, a", "return lambda x: f(a) + df(x) * (x - a)"),
+     ["t(x) at x = "], ["t(x): yours"]),
+    ("d_square_diff", d("d_square_diff", "x, a", "return 2 * (a - x)"), [", a = 0"], ["args"]),
+    ("d_power", d("d_power", "x, c", "return c * x ** c"), [", c = 3"], ["args"]),
+    ("forward_difference", d("forward_difference", "f, x, h=1e-5", "fx = f(x)\nx += h\nreturn (f(x) - fx) / h"),
+     ["argument x was modified in place"], ["argument 2"]),
+    ("Exp", module("Exp", "self.y = np.exp(u)\nreturn self.y", "upstream *= self.y\nreturn upstream"),
+     ["argument upstream of backward was modified in place"], ["argument 2"]),
+]
+test_diagnosis_names_the_mistake = diagnosis_test(A, DIAGNOSES)

@@ -1,6 +1,7 @@
 """ex02_total_derivatives: plausible wrong answers are rejected by the hidden battery, correct variants accepted."""
 
 from tests.mutation import define as d
+from tests.mutation import diagnosis_test
 from tests.mutation import mutation_tests
 
 A = "ex02_total_derivatives"
@@ -98,3 +99,12 @@ CORRECT = {
 
 (test_every_graded_function_has_mutants_and_a_correct_variant, test_mutant_is_rejected,
  test_correct_variant_is_accepted, test_solution_passes_whole_battery_quickly) = mutation_tests(A, MUTANTS, CORRECT)
+
+
+# Each verdict names the argument changed in place.
+DIAGNOSES = [
+    ("linear_regression_grads_vec", d("linear_regression_grads_vec", "X, y, w, b",
+                                      "y -= X @ w + b\nreturn -2 * X.T @ y / len(y), float(-2 * np.mean(y))"),
+     ["argument y was modified in place"], ["argument 2"]),
+]
+test_diagnosis_names_the_mistake = diagnosis_test(A, DIAGNOSES)

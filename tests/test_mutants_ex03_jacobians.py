@@ -1,6 +1,7 @@
 """ex03_jacobians: plausible wrong answers are rejected by the hidden battery, correct variants accepted."""
 
 from tests.mutation import define as d
+from tests.mutation import diagnosis_test
 from tests.mutation import mutation_tests
 
 A = "ex03_jacobians"
@@ -107,3 +108,15 @@ CORRECT = {
 
 (test_every_graded_function_has_mutants_and_a_correct_variant, test_mutant_is_rejected,
  test_correct_variant_is_accepted, test_solution_passes_whole_battery_quickly) = mutation_tests(A, MUTANTS, CORRECT)
+
+
+# Each verdict names the argument changed in place, and how.
+DIAGNOSES = [
+    ("jacobian_softmax", d("jacobian_softmax", "l", "l -= l.max()\ny = np.exp(l) / np.exp(l).sum()\n"
+                                                   "return np.diag(y) - np.outer(y, y)"),
+     ["argument l was modified in place"], ["argument 1"]),
+    ("chain_jacobians", d("chain_jacobians", "jacobians", "jacobians.reverse()\nout = jacobians[0]\n"
+                                                          "for J in jacobians[1:]:\n    out = out @ J\nreturn out"),
+     ["argument jacobians was modified in place", "reversed"], ["argument 1"]),
+]
+test_diagnosis_names_the_mistake = diagnosis_test(A, DIAGNOSES)

@@ -1,6 +1,7 @@
 """ex04_expanded_jacobians: plausible wrong answers are rejected by the hidden battery, correct variants accepted."""
 
 from tests.mutation import define as d
+from tests.mutation import diagnosis_test
 from tests.mutation import mutation_tests
 
 A = "ex04_expanded_jacobians"
@@ -173,3 +174,27 @@ CORRECT = {
 
 (test_every_graded_function_has_mutants_and_a_correct_variant, test_mutant_is_rejected,
  test_correct_variant_is_accepted, test_solution_passes_whole_battery_quickly) = mutation_tests(A, MUTANTS, CORRECT)
+
+
+# Each verdict says what is wrong, with the hint that explains it (not a hint of the case's label).
+DIAGNOSES = [
+    ("relu_backward", d("relu_backward", "dA, Z", "dA[Z <= 0] = 0\nreturn dA"),
+     ["argument dA was modified in place"], ["argument 1", "outputs per sample"]),
+    ("sigmoid_backward", d("sigmoid_backward", "dA, A", "dA *= A * (1 - A)\nreturn dA"),
+     ["argument dA was modified in place"], ["argument 1"]),
+    ("mse_backward", d("mse_backward", "Y, Y_hat", "Y_hat -= Y\nreturn 2 / len(Y) * Y_hat"),
+     ["argument Y_hat was modified in place"], ["argument 2", "sum over them", "outputs per sample"]),
+    ("mse_loss", d("mse_loss", "Y, Y_hat", "return float(np.mean((Y - Y_hat) ** 2))"),
+     ["divided by N*K", "sum over the K = "], ["derivative", "outputs per sample"]),
+    ("cce_loss", d("cce_loss", "Y, Y_hat", "return float(-np.mean(Y * np.log(Y_hat)))"), ["divided by N*K"],
+     ["derivative"]),
+    ("mse_backward", d("mse_backward", "Y, Y_hat", "return -2 * (Y - Y_hat) / Y.size"), ["divided by N*K"], []),
+    ("bias_backward", d("bias_backward", "dC", "return np.mean(dC, axis=0)"), ["a mean where the sum is needed"], []),
+    ("affine_backward", d("affine_backward", "dZ, X, W", "return dZ @ W, X.T @ dZ, dZ.sum(axis=0)"),
+     ["dX equals dZ @ W", "transpose"], ["dZ @ W.T"]),  # the student's product, never the right one
+    ("matmul_backward", d("matmul_backward", "dC, A, B", "return dC @ B, A.T @ dC"), ["dA equals dC @ B"], []),
+    ("bce_loss", d("bce_loss", "Y, Y_hat", "P = np.clip(Y_hat, 1e-7, 1 - 1e-7)\n"
+                                           "return float(-np.mean(Y * np.log(P) + (1 - Y) * np.log(1 - P)))"),
+     ["no clipping"], []),
+]
+test_diagnosis_names_the_mistake = diagnosis_test(A, DIAGNOSES)

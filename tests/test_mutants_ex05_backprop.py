@@ -5,6 +5,7 @@ definition (`d`). The judge runs the battery of the mutated function only (tests
 """
 
 from tests.mutation import define as d
+from tests.mutation import diagnosis_test
 from tests.mutation import mutation_tests, solution_cells
 
 A = "ex05_backprop"
@@ -183,3 +184,11 @@ CORRECT = {
 
 (test_every_graded_function_has_mutants_and_a_correct_variant, test_mutant_is_rejected,
  test_correct_variant_is_accepted, test_solution_passes_whole_battery_quickly) = mutation_tests(A, MUTANTS, CORRECT)
+
+
+# Each verdict names the argument changed in place.
+DIAGNOSES = [
+    ("sgd_step", d("sgd_step", "params, grads, lr", "for k in params:\n    params[k] -= lr * grads[k]\nreturn params"),
+     ["argument params was modified in place"], ["argument 1"]),
+]
+test_diagnosis_names_the_mistake = diagnosis_test(A, DIAGNOSES)

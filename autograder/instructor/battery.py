@@ -22,12 +22,14 @@ and *the student's* value) and the name of the check.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-from autograder.gradcheck import compare
+from autograder.gradcheck import _change, compare
 
 FN = lambda name: {"__fn__": name}  # noqa: E731 - a marker for a named test function
 RNG = lambda seed: {"__rng__": int(seed)}  # noqa: E731 - a marker for default_rng(seed)
@@ -41,10 +43,12 @@ class Case:
     probe: str
     args: tuple
     check: Callable
-    inputs: list | None = None  # the arguments whose values must not change (compared to result["args_after"])
+    inputs: list | None = None  # the arguments whose values must not change (compared to result["args_after"]);
+    #                             Battery.iter_cases makes it an Inputs list whose .names are the parameter names
     timeout: float = 10.0
     expect_error: str | None = None  # name of the exception the call must raise (e.g. "ValueError")
-    no_fp_warnings: bool = False  # numpy overflow/invalid/divide warnings fail the case (edge inputs)
+    no_fp_warnings: bool | str = False  # numpy overflow/invalid/divide warnings fail the case (edge inputs);
+    #                                     a str also says how to avoid them (a hint for the judge's message)
 
 
 @dataclass
@@ -61,16 +65,62 @@ class Battery:
         return register
 
     def iter_cases(self, function_name):
+        """The cases of a graded function; their inputs carry the parameter names (Inputs.names)."""
         index = list(self.functions).index(function_name)
         rng = np.random.default_rng([self.seed, index])
-        return list(self.functions[function_name](rng))
+        cases = list(self.functions[function_name](rng))
+        for case in cases:
+            if case.inputs is not None and getattr(case.inputs, "names", None) is None:
+                case.inputs = Inputs(case.inputs, parameter_names(case, self.reference()))
+        return cases
+
+    def reference(self):
+        """The reference implementation module of the assignment (None if there is none)."""
+        try:
+            return importlib.import_module(f"autograder.instructor.reference.{self.assignment}")
+        except ImportError:
+            return None
+
+
+class Inputs(list):
+    """A case's inputs (the arguments that must not change) with `names`, their parameter names."""
+
+    def __init__(self, values, names=None):
+        super().__init__(values)
+        self.names = list(names) if names else None
+
+
+def _signature_names(function, skip=0):
+    try:
+        return list(inspect.signature(function).parameters)[skip:]
+    except (TypeError, ValueError):
+        return None
+
+
+def parameter_names(case, reference):
+    """The names of a case's inputs: the parameters of the reference function the probe calls
+    (dA, A for sigmoid_backward), of a module's forward and backward, or of the probe itself."""
+    from autograder.sandbox import probes
+
+    target = case.args[0] if case.args and isinstance(case.args[0], str) else None
+    implementation = getattr(reference, target, None) if reference is not None and target else None
+    if case.probe == "module_roundtrip" and inspect.isclass(implementation):
+        forward, backward = _signature_names(implementation.forward, 1), _signature_names(implementation.backward, 1)
+        if forward and backward:
+            return [f"{forward[0]} of forward", f"{backward[0]} of backward"]
+    if case.probe in ("call", "call_part", "call_returned", "collect") and callable(implementation):
+        return _signature_names(implementation)
+    probe = probes.PROBES.get(case.probe)
+    names = _signature_names(probe, 1) if probe else None
+    return names if names and len(names) == len(case.inputs) else None
 
 
 # ---------------------------------------------------------------- case helpers
 
 def call_case(description, function_name, args, check, kwargs=None, timeout=10.0, no_fp_warnings=False):
     """Call the student's function with args (arrays are checked for in-place changes);
-    no_fp_warnings: a numpy floating-point warning during the call fails the case."""
+    no_fp_warnings: a numpy floating-point warning during the call fails the case (a str: and the hint
+    that explains how to keep every intermediate value finite)."""
     return Case(description, "call", (function_name, list(args), kwargs or {}), check,
                 inputs=list(args), timeout=timeout, no_fp_warnings=no_fp_warnings)
 
@@ -87,8 +137,11 @@ def _value(result):
     return result["value"] if isinstance(result, dict) and "value" in result else result
 
 
-def array_problem(actual, expected, *, name="result", rtol=1e-6, atol=1e-9, batch_size=None):
-    """None if actual matches expected, else a diagnosis (never revealing expected values)."""
+def array_problem(actual, expected, *, name="result", rtol=1e-6, atol=1e-9, batch_size=None, per_sample=None,
+                  kind="gradient", operands=None):
+    """None if actual matches expected, else a diagnosis (never revealing expected values).
+    batch_size, per_sample (N, K), kind ("value" for losses and outputs) and operands ({name: 2-D
+    array}: is a wrong answer another product of them?) sharpen the diagnosis (see gradcheck.compare)."""
     if isinstance(actual, (list, tuple)) and not isinstance(expected, (list, tuple)):
         return f"{name} should be a numpy array, but it is a {type(actual).__name__}"
     if actual is None:
@@ -101,7 +154,8 @@ def array_problem(actual, expected, *, name="result", rtol=1e-6, atol=1e-9, batc
     except (TypeError, ValueError):
         return f"{name} is not numeric ({type(actual).__name__})"
     result = compare(act, exp, rtol=rtol, atol=atol, name=name, expected_name="expected",
-                     batch_size=batch_size, reveal_expected=False)
+                     batch_size=batch_size, reveal_expected=False, per_sample=per_sample, kind=kind,
+                     operands=operands)
     return None if result.ok else result.message
 
 
@@ -113,21 +167,35 @@ def all_of(*checks):
     return lambda result: next((p for p in (c(result) for c in checks) if p), None)
 
 
-def expect_array(expected, *, name="result", rtol=1e-6, atol=1e-9, batch_size=None):
+def with_hint(check, hint):
+    """`check` whose failure message ends with `hint`. Hints belong with the check they explain,
+    not in a case's description (which every failure of the case shows, an in-place change too)."""
+    def hinted(result):
+        problem = check(result)
+        return f"{problem.rstrip('.')}. {hint}" if problem else None
+    return hinted
+
+
+def expect_array(expected, *, name="result", rtol=1e-6, atol=1e-9, batch_size=None, per_sample=None,
+                 kind="gradient", operands=None):
     """Check that the returned value equals `expected` (shape first, then values)."""
     def check(result):
-        return array_problem(_value(result), expected, name=name, rtol=rtol, atol=atol, batch_size=batch_size)
+        return array_problem(_value(result), expected, name=name, rtol=rtol, atol=atol, batch_size=batch_size,
+                             per_sample=per_sample, kind=kind, operands=operands)
     return check
 
 
-def expect_scalar(expected, *, name="result", rtol=1e-6, atol=1e-9):
+def expect_scalar(expected, *, name="result", rtol=1e-6, atol=1e-9, batch_size=None, per_sample=None,
+                  kind="gradient"):
     """A single number: a Python or numpy scalar, or a 0-d array (not an array of shape (1,) or (1, 1),
-    as the public tests demand)."""
+    as the public tests demand). kind="value" for a loss (no hints about derivatives); batch_size and
+    per_sample (N, K of the arrays it is the mean of) let the message name 1/N and 1/K."""
     def check(result):
         value = _value(result)
         if isinstance(value, bool) or not isinstance(value, (int, float, np.ndarray)) or np.ndim(value) != 0:
             return f"{name} should be a single number (a float), got {_describe_value(value)}"
-        return array_problem(value, expected, name=name, rtol=rtol, atol=atol)
+        return array_problem(value, expected, name=name, rtol=rtol, atol=atol, batch_size=batch_size,
+                             per_sample=per_sample, kind=kind)
     return check
 
 
@@ -169,16 +237,26 @@ def _describe_value(value):
     return f"a {type(value).__name__}"
 
 
-def unchanged_problem(inputs, args_after):
-    """None if no array argument was modified, else which one was."""
+def unchanged_problem(inputs, args_after, names=None):
+    """None if no array argument was modified, else which one was, named by its parameter
+    (names, by default inputs.names as Battery.iter_cases sets them), and what changed."""
     if inputs is None or args_after is None:
         return None
+    names = names or getattr(inputs, "names", None) or []
     for position, (before, after) in enumerate(zip(inputs, args_after)):
         if after is None or isinstance(before, dict) and "__fn__" in before:
             continue
         if not _same(before, after):
-            return (f"argument {position + 1} was modified in place: exercise functions must not change "
-                    "their inputs (work on a copy, e.g. `x = x.copy()`, or build a new array)")
+            label = names[position] if position < len(names) else f"{position + 1}"
+            if isinstance(before, np.ndarray) and not isinstance(after, np.ndarray):
+                after = np.asarray(after)
+            try:
+                change = _change(before, after)
+            except Exception:  # noqa: BLE001 - the detail is optional
+                change = None
+            return (f"argument {label} was modified in place" + (f" ({change})" if change else "")
+                    + ": exercise functions must not change their inputs (work on a copy, e.g. `x = x.copy()`, "
+                    "or build a new array)")
     return None
 
 

@@ -1,21 +1,29 @@
 """Hidden battery for ex01_differentiation."""
 
+import inspect
+
 import numpy as np
 
 from autograder.gradcheck import numerical_gradient
 from autograder.instructor.battery import (FN, Battery, Case, all_of, call_case, expect_array, expect_scalar,
-                                           expect_tuple, raises_case)
+                                           expect_tuple, raises_case, with_hint)
 from autograder.instructor.reference import ex01_differentiation as ref
 from autograder.sandbox.probes import FUNCTIONS
 
 battery = Battery("ex01_differentiation")
 SHAPES = [(), (1,), (5,), (2, 3)]
+TANH_STABLE = "Write it with np.tanh: e^x and cosh overflow at |x| = 1000."
+SIGMOID_STABLE = ("np.exp(-x) overflows at x = -1000. Compute e = np.exp(-np.abs(x)) once and build both branches "
+                  "from e: np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x))) still overflows, since "
+                  "np.where evaluates both branches for every x. Or use (1 + np.tanh(x / 2)) / 2.")
 
 
 def _derivative_cases(rng, name, reference, primitive, low=-2.0, high=2.0, extra=(), args=()):
     """Cases for an elementwise derivative: reference values and the numeric derivative of `primitive`."""
     points = [(rng.uniform(low, high, size=shape), True) for shape in SHAPES]
     points += [(np.asarray(e, dtype=float), False) for e in extra]
+    parameters = list(inspect.signature(reference).parameters)[1:]  # d_square_diff(x, a): "a"
+    given = ", ".join(f"{p} = {v:g}" for p, v in zip(parameters, args))
     for x, random in points:
         expected = reference(x, *args)
         numeric = numerical_gradient(lambda v: np.sum(primitive(v, *args)), np.array(x, dtype=float))
@@ -27,7 +35,7 @@ def _derivative_cases(rng, name, reference, primitive, low=-2.0, high=2.0, extra
             where = f"x of shape {x.shape} in [{low:g}, {high:g}]"
         else:
             where = f"x = {x.tolist()}"
-        yield call_case(where + (f", args {args}" if args else ""), name, (x, *args),
+        yield call_case(where + (f", {given}" if given else ""), name, (x, *args),
                         all_of(check_ref, check_num))
 
 
@@ -36,9 +44,11 @@ def _(rng):
     for name in ("square", "cube", "sin", "exp"):
         a, b = rng.uniform(-2, 2, size=2)
         yield call_case(f"f={name}, a={a:.3f}, b={b:.3f}", "average_rate_of_change", (FN(name), a, b),
-                        expect_scalar(ref.average_rate_of_change(FUNCTIONS[name], a, b)))
-    yield call_case("f=square, a=2, b=4", "average_rate_of_change", (FN("square"), 2.0, 4.0), expect_scalar(6.0))
-    yield call_case("f=cube, a=3, b=-1 (b < a)", "average_rate_of_change", (FN("cube"), 3.0, -1.0), expect_scalar(7.0))
+                        expect_scalar(ref.average_rate_of_change(FUNCTIONS[name], a, b), name="slope", kind="value"))
+    yield call_case("f=square, a=2, b=4", "average_rate_of_change", (FN("square"), 2.0, 4.0),
+                    expect_scalar(6.0, name="slope", kind="value"))
+    yield call_case("f=cube, a=3, b=-1 (b < a)", "average_rate_of_change", (FN("cube"), 3.0, -1.0),
+                    expect_scalar(7.0, name="slope", kind="value"))
     yield raises_case("a == b", "average_rate_of_change", (FN("square"), 1.5, 1.5), "ValueError")
 
 
@@ -49,12 +59,12 @@ def _difference_cases(rng, name, reference, true_tol):
             h = float(rng.choice([1e-5, 1e-3, 0.1]))
             expected = reference(FUNCTIONS[fname], x, h)
             exact = FUNCTIONS[dname](x)
-            check = expect_array(expected, name=f"{name}", rtol=1e-7, atol=1e-9)
-            near = expect_array(exact, name=f"{name} vs the true derivative", rtol=0, atol=true_tol(h))
+            check = expect_array(expected, name=f"{name}", rtol=1e-7, atol=1e-9, kind="value")
+            near = expect_array(exact, name=f"{name} vs the true derivative", rtol=0, atol=true_tol(h), kind="value")
             yield call_case(f"f={fname}, x {np.shape(x)}, h={h:g}", name, (FN(fname), x),
                             lambda r, c=check, n=near: c(r) or n(r), kwargs={"h": h})
     x = rng.uniform(-1, 1, size=3)
-    yield call_case("default h", name, (FN("sin"), x), expect_array(reference(np.sin, x, 1e-5), rtol=1e-7))
+    yield call_case("default h", name, (FN("sin"), x), expect_array(reference(np.sin, x, 1e-5), rtol=1e-7, kind="value"))
 
 
 @battery.cases("forward_difference")
@@ -75,10 +85,11 @@ def _(rng):
         t = ref.tangent_line(FUNCTIONS[fname], FUNCTIONS[dname], a)
         expected = [t(p) for p in points]
 
-        def check(result, expected=expected):
+        def check(result, expected=expected, points=points):
             values = result["value"]
-            for got, want in zip(values, expected):
-                problem = expect_array(want, name="t(x)")({"value": got})
+            for got, want, x in zip(values, expected, points):
+                at = f"x = {x:.6g}" if np.ndim(x) == 0 else f"x = an array of shape {np.shape(x)} (elementwise)"
+                problem = expect_array(want, name=f"t(x) at {at}", kind="value")({"value": got})
                 if problem:
                     return problem
             return None
@@ -109,8 +120,9 @@ def _(rng):
 def _(rng):
     yield from _derivative_cases(rng, "d_tanh", ref.d_tanh, np.tanh, -3, 3)
     big = np.array([-1000.0, -30.0, 30.0, 1000.0])
-    yield call_case("large |x| (no overflow, no NaN)", "d_tanh", (big,), expect_array(ref.d_tanh(big)),
-                    no_fp_warnings=True)
+    yield call_case(f"x = {big.tolist()}", "d_tanh", (big,),
+                    with_hint(expect_array(ref.d_tanh(big), name="d_tanh(x)"), TANH_STABLE),
+                    no_fp_warnings=TANH_STABLE)
 
 
 @battery.cases("d_cos_x3")
@@ -134,7 +146,7 @@ def _(rng):
 
 def _probabilities(expected, name="sigmoid(x)", atol=1e-9):
     """Values in [0, 1] without NaN/inf (the saturated ends within atol), then equal to expected."""
-    compare_values = expect_array(expected, name=name, atol=atol)
+    compare_values = expect_array(expected, name=name, atol=atol, kind="value")
 
     def check(result):
         try:
@@ -144,8 +156,7 @@ def _probabilities(expected, name="sigmoid(x)", atol=1e-9):
         if values is not None and values.shape == np.shape(expected):
             if np.isnan(values).any():
                 return (f"{name} contains NaN ({int(np.isnan(values).sum())} of {values.size} values): "
-                        "e^x / (1 + e^x) is inf / inf at x = 1000; use e^-|x| with two branches, "
-                        "or (1 + tanh(x/2)) / 2")
+                        f"e^x / (1 + e^x) is inf / inf at x = 1000. {SIGMOID_STABLE}")
             if ((values < 0) | (values > 1)).any():
                 return f"{name} must lie in [0, 1], but some values are outside"
         return compare_values(result)
@@ -158,14 +169,15 @@ def _(rng):
         x = rng.uniform(-6, 6, size=shape)
         yield call_case(f"x of shape {np.shape(x)}", "sigmoid", (x,), _probabilities(ref.sigmoid(x)))
     big = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
-    yield call_case("x = +-1000 (stable: no NaN, no overflow, values in [0, 1], within 1e-12 of 0 and 1)",
-                    "sigmoid", (big,), _probabilities(ref.sigmoid(big), atol=1e-12), no_fp_warnings=True)
+    yield call_case(f"x = {big.tolist()}", "sigmoid", (big,), _probabilities(ref.sigmoid(big), atol=1e-12),
+                    no_fp_warnings=SIGMOID_STABLE)
     wide = rng.uniform(-1000, 1000, size=(3, 4))
     yield call_case("x of shape (3, 4) with |x| up to 1000", "sigmoid", (wide,),
-                    _probabilities(ref.sigmoid(wide), atol=1e-12), no_fp_warnings=True)
-    yield call_case("x = 1000.0 (a float)", "sigmoid", (1000.0,), _probabilities(1.0, atol=1e-12), no_fp_warnings=True)
+                    _probabilities(ref.sigmoid(wide), atol=1e-12), no_fp_warnings=SIGMOID_STABLE)
+    yield call_case("x = 1000.0 (a float)", "sigmoid", (1000.0,), _probabilities(1.0, atol=1e-12),
+                    no_fp_warnings=SIGMOID_STABLE)
     yield call_case("x = -1000.0 (a float)", "sigmoid", (-1000.0,), _probabilities(0.0, atol=1e-12),
-                    no_fp_warnings=True)
+                    no_fp_warnings=SIGMOID_STABLE)
 
 
 @battery.cases("d_sigmoid")
@@ -230,14 +242,14 @@ def _(rng):
 @battery.cases("gradient_descent_1d")
 def _(rng):
     yield call_case("df=d_two_x_squared (f = 2x^2), x0=1, lr=1, n_steps=3 (diverges)", "gradient_descent_1d",
-                    (FN("d_two_x_squared"), 1.0, 1.0, 3), expect_array([1.0, -3.0, 9.0, -27.0], name="iterates"))
+                    (FN("d_two_x_squared"), 1.0, 1.0, 3), expect_array([1.0, -3.0, 9.0, -27.0], name="iterates", kind="value"))
     yield call_case("df=d_two_x_squared (f = 2x^2), x0=1, lr=0.1, n_steps=10 (0.6^k)", "gradient_descent_1d",
-                    (FN("d_two_x_squared"), 1.0, 0.1, 10), expect_array(list(0.6 ** np.arange(11)), name="iterates"))
+                    (FN("d_two_x_squared"), 1.0, 0.1, 10), expect_array(list(0.6 ** np.arange(11)), name="iterates", kind="value"))
     settings = [("d_quartic", 0.7, 0.01, 25), ("d_shifted_square_3", float(rng.uniform(-5, 5)), 0.3, 15),
                 ("cos", float(rng.uniform(-1, 1)), 0.5, 7),  # f = sin, so f' = cos
                 ("d_two_x_squared", -2.0, 0.05, 1),
                 ("d_two_x_squared", -2.0, 0.05, 0)]
     for dname, x0, lr, n in settings:
         expected = list(ref.gradient_descent_1d(FUNCTIONS[dname], x0, lr, n))
-        yield call_case(f"df={dname}, x0={x0:.3f}, lr={lr}, n_steps={n} ({n + 1} iterates)", "gradient_descent_1d",
-                        (FN(dname), x0, lr, n), expect_array(expected, name="iterates", rtol=1e-9))
+        yield call_case(f"df={dname}, x0={x0:.3f}, lr={lr}, n_steps={n}", "gradient_descent_1d",
+                        (FN(dname), x0, lr, n), expect_array(expected, name="iterates", kind="value", rtol=1e-9))

@@ -17,7 +17,7 @@ import numpy as np
 
 from autograder.gradcheck import numerical_gradient
 from autograder.instructor.battery import (RNG, Battery, Case, all_of, array_problem, call_case,
-                                           expect_dict, expect_scalar)
+                                           expect_dict, expect_scalar, with_hint)
 from autograder.instructor.reference import ex05_backprop as ref
 
 battery = Battery("ex05_backprop")
@@ -148,9 +148,10 @@ def _(rng):
 
 # ---------------------------------------------------------------- mlp_forward
 
-def _forward_case(description, params, X, activation, atol=1e-9):
+def _forward_case(description, params, X, activation, atol=1e-9, hint=None):
     Y_hat, _ = ref.mlp_forward(params, X, activation)
-    check = lambda result: array_problem(result["value"], Y_hat, name="Y_hat", atol=atol)  # noqa: E731
+    check = lambda result: array_problem(result["value"], Y_hat, name="Y_hat", atol=atol, kind="value")  # noqa: E731
+    check = with_hint(check, hint) if hint else check
     return Case(description, "call_part", ("mlp_forward", [params, X, activation], 0), check,
                 inputs=[params, X, activation])
 
@@ -164,13 +165,16 @@ def _(rng):
     # huge logits (stable softmax) and huge hidden pre-activations (sigmoid/tanh saturate, no NaN)
     params, X, _ = _network(rng, [2, 3], 4, "relu")
     params["W1"] *= 1e4
-    yield _forward_case("large logits, layers [2, 3], N=4 (stable softmax)", params, X, "relu", atol=1e-12)
+    yield _forward_case("large logits, layers [2, 3], N=4", params, X, "relu", atol=1e-12,
+                        hint="The softmax must be stable: subtract each row's max before np.exp.")
     for activation in ACTIVATIONS:
         params, X, _ = _network(rng, [3, 5, 4], 3, activation)
         params["W1"] *= 1e3
         params["W2"] *= 1e3
         yield _forward_case(f"large pre-activations and logits, layers [3, 5, 4], N=3, activation={activation!r}",
-                            params, X, activation, atol=1e-12)
+                            params, X, activation, atol=1e-12,
+                            hint="Saturated activations and huge logits must stay finite (a stable sigmoid, "
+                                 "the row max subtracted in the softmax).")
 
 
 # ---------------------------------------------------------------- mlp_backward
@@ -217,7 +221,8 @@ def _(rng):
     for sizes, N in NETWORKS:
         params, X, Y = _network(rng, sizes, N, "relu")
         yield call_case(_describe(sizes, N) + " (default activation relu)", "mlp_loss", (params, X, Y),
-                        expect_scalar(ref.mlp_loss(params, X, Y), name="loss"))
+                        expect_scalar(ref.mlp_loss(params, X, Y), name="loss", kind="value", batch_size=N,
+                                      per_sample=sizes[-1]))
 
 
 # ---------------------------------------------------------------- sgd_step
@@ -231,9 +236,10 @@ def _(rng):
         keys = list(params)[::-1] if reverse else list(params)
         grads = {k: rng.standard_normal(params[k].shape) for k in keys}
         lr = float(rng.choice([0.01, 0.5, 2.0]))
-        order = " (grads has its keys in another order than params: pair them by key)" if reverse else ""
+        order = " (grads has its keys in another order than params)" if reverse else ""
+        check = expect_dict(ref.sgd_step(params, grads, lr))
         yield call_case(f"layers {sizes}, lr={lr}{order}", "sgd_step", (params, grads, lr),
-                        expect_dict(ref.sgd_step(params, grads, lr)))
+                        with_hint(check, "Pair params and grads by key, not by position.") if reverse else check)
 
 
 # ---------------------------------------------------------------- minibatches
