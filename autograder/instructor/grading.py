@@ -311,7 +311,9 @@ def merge(db_url, course, outcome, changed, report):
     from the course's gradebook, manual grades kept), autograded notebook and feedback."""
     with Gradebook(db_url) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush noise when creating a submission
-        gb.update_or_create_student(outcome.student)
+        student = gb.update_or_create_student(outcome.student)
+        if student.first_name is None and student.last_name is None:  # formgrader would list "None, None"
+            student.first_name, student.last_name = "", outcome.student
         submission = gb.update_or_create_submission(outcome.assignment, outcome.student)
         for notebook in submission.notebooks:
             for grade in notebook.grades:

@@ -3,9 +3,15 @@
 import hashlib
 import json
 import re
+import stat
+import warnings
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+import nbformat
+
+from autograder.instructor.batteries import ASSIGNMENTS
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -45,59 +51,153 @@ def _parse_lms_name(name, assignments):
     return (student, assignment, version) if assignment and STUDENT_ID.fullmatch(student) else None
 
 
+ENTRY_LIMIT = 20 * 1024 ** 2  # bytes of one imported notebook
+ARCHIVE_LIMIT = 2 * 1024 ** 3  # bytes of everything an import may unpack
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _read_limited(stream, limit):
+    """At most `limit` bytes of a stream, read in chunks (a zip entry's declared size can lie)."""
+    chunks, total = [], 0
+    while chunk := stream.read(1 << 20):
+        total += len(chunk)
+        if total > limit:
+            raise _TooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _zip_entries(source):
+    """(folder, file name, bytes or why not) for the notebooks of a zip archive, read as a stream."""
+    entries, unpacked = [], 0
+    with zipfile.ZipFile(source) as archive:
+        for info in archive.infolist():
+            path = PurePosixPath(info.filename.replace("\\", "/"))
+            if info.is_dir() or path.suffix != ".ipynb" or "__MACOSX" in path.parts:
+                continue
+            folder = "/".join(path.parts[:-1])
+            if stat.S_ISLNK(info.external_attr >> 16):
+                entries.append((folder, path.name, "it is a symbolic link"))
+                continue
+            try:
+                with archive.open(info) as stream:
+                    data = _read_limited(stream, min(ENTRY_LIMIT, ARCHIVE_LIMIT - unpacked))
+            except _TooLarge:
+                entries.append((folder, path.name, f"it unpacks to more than {ENTRY_LIMIT // 2 ** 20} MiB"
+                                if unpacked < ARCHIVE_LIMIT - ENTRY_LIMIT else "the archive unpacks to too much"))
+                continue
+            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError) as exc:
+                entries.append((folder, path.name, f"it cannot be unpacked ({exc})"))
+                continue
+            unpacked += len(data)
+            entries.append((folder, path.name, data))
+    return entries
+
+
+def _folder_entries(source):
+    entries = []
+    for path in sorted(source.rglob("*.ipynb")):
+        folder = path.parent.relative_to(source).as_posix().strip(".")
+        if path.is_symlink() or any(p.is_symlink() for p in path.parents if source in p.parents):
+            entries.append((folder, path.name, "it is a symbolic link"))
+        elif not path.is_file():
+            entries.append((folder, path.name, "it is not a regular file"))
+        elif path.stat().st_size > ENTRY_LIMIT:
+            entries.append((folder, path.name, f"it is larger than {ENTRY_LIMIT // 2 ** 20} MiB"))
+        else:
+            entries.append((folder, path.name, path.read_bytes()))
+    return entries
+
+
 def import_lms(source, submitted_dir, assignments):
-    """Copy loose `<student>_<assignment>.ipynb` files (a folder or a .zip) into
-    submitted/<student>/<assignment>/<assignment>.ipynb; of several versions
-    (`..._<assignment>-2.ipynb`, `... (2).ipynb`) the highest number wins.
-    Returns (imported, problems)."""
+    """Copy `<student>_<assignment>.ipynb` files (a folder or a .zip, at any depth) into
+    submitted/<student>/<assignment>/<assignment>.ipynb. Returns (imported, problems).
+
+    The rule: the student and assignment come from the file name alone; of several versions
+    (`..._<assignment>-2.ipynb`, `... (2).ipynb`) in one folder the highest number wins. Files
+    named for the same student and assignment in *different* folders (an upload in one student's
+    folder named after another student) are not imported at all: each is reported, and that
+    student's existing submission stays as it was. Symbolic links, entries over ENTRY_LIMIT and
+    archives that unpack to more than ARCHIVE_LIMIT are refused with a line in the report."""
     source = Path(source)
     if not source.exists():
         return [], [Problem("", "", f"nothing to import: {source} does not exist")]
-    if source.is_file() and zipfile.is_zipfile(source):
-        with zipfile.ZipFile(source) as archive:
-            files = [(Path(info.filename).name, archive.read(info)) for info in archive.infolist()
-                     if not info.is_dir() and info.filename.endswith(".ipynb") and "__MACOSX" not in info.filename]
-    elif source.is_dir():
-        files = [(p.name, p.read_bytes()) for p in sorted(source.glob("*.ipynb"))]
-    else:
-        return [], [Problem("", "", f"cannot import {source}: not a folder or a zip archive")]
-    latest, versions, problems = {}, {}, []
-    for name, data in files:
+    try:
+        if source.is_file() and zipfile.is_zipfile(source):
+            entries = _zip_entries(source)
+        elif source.is_dir():
+            entries = _folder_entries(source)
+        else:
+            return [], [Problem("", "", f"cannot import {source}: not a folder or a zip archive")]
+    except (zipfile.BadZipFile, OSError) as exc:
+        return [], [Problem("", "", f"cannot import {source}: {exc}")]
+    candidates, problems = {}, []
+    for folder, name, data in entries:
+        shown = f"{folder}/{name}" if folder else name
+        if isinstance(data, str):
+            problems.append(Problem("", "", f"{shown!r} was not imported: {data}"))
+            continue
         parsed = _parse_lms_name(name, assignments)
         if not parsed:
-            problems.append(Problem("", "", f"cannot tell student and assignment from the file name {name!r} "
+            problems.append(Problem("", "", f"cannot tell student and assignment from the file name {shown!r} "
                                             "(expected <student>_<assignment>.ipynb)"))
             continue
         student, assignment, version = parsed
-        versions[student, assignment] = versions.get((student, assignment), 0) + 1
-        if (student, assignment) not in latest or version > latest[student, assignment][0]:
-            latest[student, assignment] = (version, name, data)
-    for (student, assignment), (version, name, data) in sorted(latest.items()):
-        if versions[student, assignment] > 1:
-            problems.append(Problem(student, assignment, f"several versions uploaded: graded the latest, {name!r}"))
+        candidates.setdefault((student, assignment), []).append((folder, version, shown, data))
+    imported = []
+    for (student, assignment), versions in sorted(candidates.items()):
+        folders = {folder for folder, *_ in versions}
+        if len(folders) > 1:
+            where = ", ".join(sorted(repr(shown) for _, _, shown, _ in versions))
+            problems.append(Problem(student, assignment, f"files named for this student are in {len(folders)} "
+                                                         f"different folders ({where}): none was imported"))
+            continue
+        _, _, shown, data = max(versions, key=lambda v: v[1])
+        if len(versions) > 1:
+            problems.append(Problem(student, assignment, f"several versions uploaded: graded the latest, {shown!r}"))
         dest = Path(submitted_dir) / student / assignment / f"{assignment}.ipynb"
         dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.is_symlink():
+            dest.unlink()
         if not dest.exists() or dest.read_bytes() != data:
             dest.write_bytes(data)
-    return sorted(latest), problems
+        imported.append((student, assignment))
+    return imported, problems
 
 
 def _grade_ids(nb_json):
     return {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb_json.get("cells", [])} - {None}
 
 
+NOTEBOOK_LIMIT = 20 * 1024 ** 2  # bytes of a submitted notebook
+
+
 def validate_notebook(path, assignment, template_ids):
-    """None if the file can be graded as `assignment`, else why not.
-    template_ids: {assignment: set of grade ids of its released notebook}."""
+    """None if the file can be graded as `assignment`, else why not (before anything else reads it:
+    size, UTF-8 JSON, the nbformat v4 schema). template_ids: {assignment: grade ids of its release}."""
+    if path.is_symlink() or not path.is_file():
+        return "the notebook is not a regular file"
+    if path.stat().st_size > NOTEBOOK_LIMIT:
+        return f"the notebook is larger than {NOTEBOOK_LIMIT // 2 ** 20} MiB"
     data = path.read_bytes()
     if not data.strip():
         return "the notebook file is empty"
     try:
-        nb_json = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        nb_json = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return "the file is not a notebook (not valid JSON); re-download it from JupyterLab (File > Download)"
     if not isinstance(nb_json, dict) or not isinstance(nb_json.get("cells"), list):
         return "the file is JSON but not a Jupyter notebook (no cells)"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. duplicate cell ids, which nbformat repairs
+            nbformat.validate(nbformat.reads(data.decode("utf-8"), as_version=4))
+    except Exception as exc:  # noqa: BLE001 - any way of being malformed is this file's problem only
+        detail = " ".join(str(exc).split())[:160]
+        return f"the file is not a valid Jupyter notebook ({type(exc).__name__}: {detail})"
     shared = {i for a, t in template_ids.items() for i in t
               if any(i in u for b, u in template_ids.items() if b != a)}  # e.g. "setup"
     ids = _grade_ids(nb_json) - shared
@@ -126,7 +226,7 @@ def discover(submitted_dir, assignments, template_ids, students=None, roster=())
         if not STUDENT_ID.fullmatch(student) or (roster and student not in roster):
             problems.append(Problem(student, "", "unknown student folder (not in the course's student list); skipped"))
             continue
-        known = set(assignments)
+        known = set(ASSIGNMENTS) | set(assignments)  # another assignment's folder is not "unknown"
         for extra in sorted(p.name for p in student_dir.iterdir() if p.is_dir() and p.name not in known
                             and not p.name.startswith(".")):
             problems.append(Problem(student, extra, "unknown assignment folder; skipped"))
