@@ -24,6 +24,7 @@ from pathlib import Path
 import nbformat
 
 PASSED, FAILED, NOT_IMPLEMENTED = "passed", "FAILED", "not implemented yet"
+DETAIL_LIMIT = 1000  # characters of a failure shown: a diagnosis and its hint fit (an overflow hint is ~450)
 
 
 @dataclass
@@ -56,7 +57,7 @@ def _status_from_outputs(name, outputs):
     if error.get("ename") == "NotImplementedError":
         return FunctionStatus(name, NOT_IMPLEMENTED)
     detail = f"{error.get('ename')}: {error.get('evalue')}".strip()
-    return FunctionStatus(name, FAILED, " ".join(detail.split())[:400])
+    return FunctionStatus(name, FAILED, " ".join(detail.split())[:DETAIL_LIMIT])
 
 
 def check_notebook(path, timeout=60):

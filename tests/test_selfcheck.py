@@ -106,7 +106,7 @@ ISSUE_EXAMPLES = {  # assignment: {grade_id: (wrong answer the public tests used
     },
     "ex01_differentiation": {
         "sigmoid": ("def sigmoid(x):\n    return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))\n",
-                    ["AssertionError: sigmoid at x = +-1000", "np.where computes both branches"]),
+                    ["AssertionError: sigmoid at x = +-1000", "np.where computes both branches", "np.tanh(x / 2)) / 2."]),
     },
 }
 
