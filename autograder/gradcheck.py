@@ -605,8 +605,9 @@ def _name_in_caller(frame, obj):
 
 
 def _referenced_data(f):
-    """{name: object} of the arrays, lists and dicts that the function f reads from its globals and
-    closure (e.g. X and W in `lambda d: affine_backward(d, X, W)`)."""
+    """{name: array} of the arrays that the function f reads from its globals and closure (e.g. X and W
+    in `lambda d: affine_backward(d, X, W)`). Lists and dicts are left out: a backward may consume a
+    cache of its own."""
     code, found = getattr(f, "__code__", None), {}
     if code is None:
         return found
@@ -614,7 +615,7 @@ def _referenced_data(f):
               if _has_contents(cell)]
     scopes += [(name, f.__globals__[name]) for name in code.co_names if name in getattr(f, "__globals__", {})]
     for name, value in scopes:
-        if isinstance(value, (np.ndarray, list, dict)):
+        if isinstance(value, np.ndarray):
             found.setdefault(name, value)
     return found
 

@@ -435,3 +435,21 @@ def test_a_wrong_answer_that_is_no_product_is_not_called_one():
     X, W, dZ = rng.standard_normal((4, 3)), rng.standard_normal((3, 3)), rng.standard_normal((4, 3))
     result = check_backward(lambda X: np.tanh(X @ W), lambda d: d @ W.T, (X,), dZ, names=["dX"])
     assert result.diagnosis == "entries"
+
+
+CACHE = []
+
+
+def test_a_backward_may_consume_its_own_cache():
+    """Only arrays a backward reads are watched: a list or dict of its own may change."""
+    X = np.random.default_rng(5).standard_normal((3, 2))
+
+    def forward(X):
+        CACHE.append(np.tanh(X))
+        return CACHE[-1]
+
+    def backward(d):
+        A = CACHE.pop()
+        return d * (1 - A ** 2)
+
+    assert check_backward(forward, backward, (X,), names=["dX"]).ok
