@@ -44,6 +44,7 @@ TINY = 1e-12
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-7
 DEFAULT_MAX_ENTRIES = 2000
+MAX_OPERAND_ENTRIES = 250_000  # larger operands are not multiplied out to test the product hypotheses
 NUMERICAL = "numerical"  # expected_name of comparisons against central differences
 
 
@@ -362,7 +363,7 @@ def _products(operands):
     """(label, factors, value) for every product of two different 2-D operands, in either order and
     either transposed, whose shapes fit: dZ @ W, dZ @ W.T, W @ dZ, W.T @ dZ, dZ.T @ W, ..."""
     items = [(str(k), np.asarray(v, dtype=np.float64)) for k, v in operands.items()]
-    items = [(k, v) for k, v in items if v.ndim == 2]
+    items = [(k, v) for k, v in items if v.ndim == 2 and v.size <= MAX_OPERAND_ENTRIES]
     out = []
     for i, (p_name, P) in enumerate(items):
         for q_name, Q in items[i + 1:]:
@@ -391,8 +392,8 @@ def _product_message(actual, expected, operands, name, expected_name, reveal, rt
         return None
     right = next((c for c in candidates if _close(c[2], expected, rtol=1e-4, atol=max(atol, 1e-7))), None)
     if right is None or right[0] == yours[0]:
-        return (f"{name} equals {yours[0]}, which is not the {expected_name} one: check which factor needs a "
-                "transpose and the order of the factors (square shapes hide a missing transpose or swapped factors).")
+        return (f"{name} equals {yours[0]}, which is not the {expected_name} one: a transpose, the order of the "
+                "factors, or a missing term? (Square shapes hide a missing transpose and swapped factors.)")
     if right[1] == yours[1]:
         why = "a missing or extra transpose"
     elif set(right[1]) == set(yours[1]):
@@ -704,10 +705,12 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
     if upstream_name is None:
         upstream_name = (_name_in_caller(caller, given_upstream) if given_upstream is not None else None) or "upstream"
     seen = {id(x) for _, x in watched}
+    read_by_backward = {}  # arrays backward reads besides the inputs (W in `lambda d: relu_backward(d @ W, Z)`)
     for label, data in _referenced_data(backward).items():
         if id(data) not in seen:
             seen.add(id(data))
             snapshots.append((label, _snapshot(data), data))
+            read_by_backward[label] = data
     upstream_arg = upstream.copy()
     grads = backward(upstream_arg)
     up_change = _change(upstream, upstream_arg)
@@ -748,6 +751,7 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
         numeric = numerical_vjp(f_i, x_copy, upstream, h, indices=indices)
         operands = {upstream_name: upstream}
         operands.update({input_names[j]: np.asarray(inputs[j]) for j in range(len(inputs)) if j != i})
+        operands.update({k: v for k, v in read_by_backward.items() if k not in operands})
         results.append(compare(g, numeric, rtol=rtol, atol=atol, name=names[i], batch_size=batch,
                                per_sample=per_sample, operands=operands))
     failed = [r for r in results if not r.ok]

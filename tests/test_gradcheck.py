@@ -453,3 +453,11 @@ def test_a_backward_may_consume_its_own_cache():
         return d * (1 - A ** 2)
 
     assert check_backward(forward, backward, (X,), names=["dX"]).ok
+
+
+def test_a_factor_the_backward_reads_counts_as_an_operand():
+    """W is no input of the check (only X is), but the backward reads it: dZ @ W is still named."""
+    rng = np.random.default_rng(6)
+    X, W, dZ = rng.standard_normal((5, 4)), rng.standard_normal((4, 4)), rng.standard_normal((5, 4))
+    result = check_backward(lambda X: X @ W, lambda d: d @ W, (X,), dZ, names=["dX"])
+    assert result.diagnosis == "operands" and "dX equals dZ @ W," in result.message and "dZ @ W.T" in result.message
