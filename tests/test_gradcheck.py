@@ -430,11 +430,15 @@ def test_swapped_factors_are_named():
     assert hidden.diagnosis == "operands" and "B.T @ dC" in hidden.message and "dC @ B.T" not in hidden.message
 
 
-def test_a_wrong_answer_that_is_no_product_is_not_called_one():
+def test_a_product_that_is_not_the_gradient_claims_no_right_product():
+    """tanh(X W): dZ @ W.T misses the tanh' term; no product of dZ and W is right, so none is named as right."""
     rng = np.random.default_rng(4)
     X, W, dZ = rng.standard_normal((4, 3)), rng.standard_normal((3, 3)), rng.standard_normal((4, 3))
     result = check_backward(lambda X: np.tanh(X @ W), lambda d: d @ W.T, (X,), dZ, names=["dX"])
-    assert result.diagnosis == "entries"
+    assert result.diagnosis == "operands" and "dX equals dZ @ W.T" in result.message
+    assert "missing term" in result.message and "numerical one is" not in result.message
+    other = check_backward(lambda X: np.tanh(X @ W), lambda d: d * 2.0 + 1.0, (X,), dZ, names=["dX"])
+    assert other.diagnosis == "entries"  # no product at all
 
 
 CACHE = []
