@@ -1,4 +1,4 @@
-"""Which code of a notebook is the student's: every code cell except nbgrader test cells."""
+"""nbgrader's cell conventions, in one place: which cells are tests, answers, and the student's code."""
 
 from pathlib import Path
 
@@ -9,12 +9,19 @@ TEST_PREFIX = "test_"  # a test cell's grade_id is test_<function>
 
 
 def is_test_cell(cell):
+    """An nbgrader grade cell that is not a solution: the instructor's (public and hidden) tests."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
 def grade_id(cell):
+    """The nbgrader grade_id of a cell (NotebookNode or plain JSON dict), or None."""
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def is_answer_cell(cell):
+    """An nbgrader solution cell (where the student writes)."""
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
 
 
 def tested_function(cell_or_grade_id):

@@ -464,14 +464,6 @@ def test_hub_grade_scores_the_filled_function(hub):
     assert 0 < score < max_score
 
 
-# `python -m autograder grade` writes feedback/<student>/<assignment>/ without the timestamp.txt and
-# submission_secret.txt of the collected submission (stock autograde and generate_feedback copy them),
-# so release_feedback stops with FileNotFoundError. Strict: remove the marks once grade copies them.
-GRADE_DROPS_SUBMISSION_FILES = pytest.mark.xfail(
-    strict=True, reason="grade's feedback lacks timestamp.txt and submission_secret.txt (release_feedback needs them)")
-
-
-@GRADE_DROPS_SUBMISSION_FILES
 def test_hub_feedback_is_released_for_the_submission(hub):
     """release_feedback needs timestamp.txt and submission_secret.txt next to the feedback HTML."""
     hub["steps"].need("formgrader: Release Feedback", "instructor: release_feedback")
@@ -479,7 +471,6 @@ def test_hub_feedback_is_released_for_the_submission(hub):
     assert len(released) == 1, hub["steps"].logs["instructor: release_feedback"]
 
 
-@GRADE_DROPS_SUBMISSION_FILES
 def test_hub_student_fetches_feedback_showing_their_score(hub):
     hub["steps"].need("student: fetch_feedback", "student's Assignment List: after feedback")
     found = sorted((hub["work"] / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))

@@ -20,6 +20,8 @@ from autograder.instructor import feedback_style
 from autograder.instructor.feedback_style import (EXPORTER, OfflineMathRenderer, latex_output, render_math,
                                                   tex_to_mathtext)
 from autograder.instructor.nbgrader_cli import run_nbgrader
+from autograder.instructor.recorded_outputs import verdict_output
+from autograder import notebook_code
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "ex01_differentiation"
@@ -141,15 +143,14 @@ def submission_with_bugs(release, source):
 
 
 def add_verdict_lines(notebook_path):
-    """What `grade` writes under each test cell (grading.Job.annotate): the hidden-test verdict."""
+    """What `grade` puts under each test cell (recorded_outputs.verdict_output): the hidden-test verdict."""
     nb = nbformat.read(notebook_path, as_version=4)
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-        if cell.cell_type == "code" and grade_id.startswith("test_"):
-            function = grade_id[len("test_"):]
-            text = (f"\nHidden tests FAILED: {VERDICT}\n" if function == "d_tanh"
-                    else f"\nHidden tests PASSED: {function}: passed all 6 hidden test cases.\n")
-            cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
+        function = notebook_code.tested_function(cell)
+        if cell.cell_type == "code" and function:
+            passed = function != "d_tanh"
+            message = f"{function}: passed all 6 hidden test cases." if passed else VERDICT
+            cell.outputs.append(verdict_output({"passed": passed, "message": message}))
     notebook_path.chmod(0o644)
     nbformat.write(nb, notebook_path)
 

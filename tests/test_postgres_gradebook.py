@@ -33,14 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 EX1, EX2 = "ex01_differentiation", "ex02_total_derivatives"
 WRONG_D_POWER = "def d_power(x, c):\n    return c * x ** c\n"
 
-# grade's switch to course_config.db_url is being made in grading.py; until then `grade` still opens
-# <course>/gradebook.db, and the tests of part 3 are expected to fail (they run for real afterwards).
-GRADE_READS_COURSE_CONFIG = "course_config" in (ROOT / "autograder" / "instructor" / "grading.py").read_text()
-needs_grade_on_course_config = pytest.mark.xfail(
-    not GRADE_READS_COURSE_CONFIG, strict=True,
-    reason="autograder/instructor/grading.py does not read course_config.db_url yet")
-
-
 # --------------------------------------------------------------------------- helpers
 
 def grade_id(cell):
@@ -258,7 +250,6 @@ def test_formgrader_api_shows_the_postgres_grades(course, formgrader):
 
 # --------------------------------------------------------------------------- 3. python -m autograder grade
 
-@needs_grade_on_course_config
 def test_grade_writes_its_scores_to_postgres(course):
     """grade regrades the class plain nbgrader graded: the same rows get its points, nothing doubles."""
     path, url = course
@@ -276,7 +267,6 @@ def test_grade_writes_its_scores_to_postgres(course):
         assert {row["student_id"] for row in csv.DictReader(f)} == {"alice", "bob", "carol"}
 
 
-@needs_grade_on_course_config
 def test_two_grade_runs_at_once_lose_and_double_nothing(postgres_server, tmp_path):  # noqa: F811
     url = postgres_server.create_database("two_graders")
     path = make_course(tmp_path / "course", url, [EX1, EX2])

@@ -22,7 +22,7 @@ import nbformat
 from autograder.gradcheck_demo import main as gradcheck_demo
 from autograder.instructor.grading import grade_course
 from autograder.instructor.release import assignments_in, generate_release
-from autograder.notebook_code import is_test_cell
+from autograder.notebook_code import grade_id, is_answer_cell, is_test_cell, tested_function
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,18 +48,14 @@ HOSTILE = {
 }
 
 
-def grade_id_of(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
 def solution_answers(course, assignment):
     nb = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {grade_id_of(c): c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    return {grade_id(c): c.source for c in nb.cells if is_answer_cell(c)}
 
 
 def test_points(course, assignment):
     nb = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {grade_id_of(c)[len("test_"):]: float(c.metadata["nbgrader"].get("points", 0))
+    return {tested_function(c): float(c.metadata["nbgrader"].get("points", 0))
             for c in nb.cells if is_test_cell(c)}
 
 
@@ -67,8 +63,8 @@ def write_student(course, student, assignment, answers, drop_tests=False):
     release = nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
     nb = copy.deepcopy(release)
     for cell in nb.cells:
-        if grade_id_of(cell) in answers:
-            cell.source = answers[grade_id_of(cell)]
+        if grade_id(cell) in answers:
+            cell.source = answers[grade_id(cell)]
     if drop_tests:
         nb.cells = [c for c in nb.cells if not is_test_cell(c)]
     path = course / "submitted" / student / assignment / f"{assignment}.ipynb"

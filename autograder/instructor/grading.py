@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -111,7 +110,7 @@ class BatchTask:
     solutions: dict  # assignment -> {relative path: bytes} (nbgrader autograde copies its non-notebook files)
     gradebook: bytes  # a sqlite gradebook that knows every assignment (its source and grade cells)
     templates: dict  # assignment -> released notebook (JSON text)
-    submissions: list  # [{"student", "assignment", "digest", "notebook": bytes, "manual": {...}}]
+    submissions: list  # [{"student", "assignment", "digest", "notebook": bytes, "manual": {...}, "extra": {...}}]
     timeout: float  # seconds per cell
     unsafe: bool = False
 
@@ -207,7 +206,7 @@ def grade_batch(task, workdir):
             nb, outcome.notes = normalize_submission(nbformat.reads(sub["notebook"].decode("utf-8"), as_version=4),
                                                      template)
             path = job.path("submitted", sub["student"], sub["assignment"])
-            path.parent.mkdir(parents=True, exist_ok=True)
+            job_files.replace_folder(path.parent, sub.get("extra", {}))
             nbformat.write(nb, path)
             notebooks[key] = (sub["assignment"], nb)
         except Exception as exc:  # noqa: BLE001 - reported for this submission only
@@ -246,14 +245,18 @@ def grade_batch(task, workdir):
 
 # --------------------------------------------------------------------------- course set-up (main process)
 
-def _release_templates(course, assignments, scratch):
-    """The released notebook of each assignment (regenerated into scratch if the course has none)."""
+def _release_templates(course, db_url, assignments, scratch):
+    """The released notebook of each assignment; an assignment the course's gradebook does not know
+    yet is generated first (into scratch: the committed release stays as it is) so that it does."""
+    with Gradebook(db_url) as gb:
+        known = {a.name for a in gb.assignments}
     templates = {}
     for assignment in assignments:
         committed = course / "exercises" / assignment / f"{assignment}.ipynb"
-        if not committed.exists():
+        if assignment not in known or not committed.exists():
             run_nbgrader(["generate_assignment", assignment, "--force",
                           f"--CourseDirectory.release_directory={Path(scratch) / 'release'}"], course)
+        if not committed.exists():
             committed = Path(scratch) / "release" / assignment / f"{assignment}.ipynb"
         templates[assignment] = nbformat.read(committed, as_version=4)
     return templates
@@ -371,7 +374,7 @@ def grade_course(course, *, assignments=None, students=None, import_from=None, j
     problems = []
     report = Report(course, [], problems, [], 0.0, warnings=warnings_)
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as scratch:
-        templates = _release_templates(course, assignments, scratch)
+        templates = _release_templates(course, config.db_url, assignments, scratch)
         if import_from:
             _, import_problems = import_lms(import_from, course / "submitted", assignments)
             problems += import_problems
@@ -398,8 +401,8 @@ def grade_course(course, *, assignments=None, students=None, import_from=None, j
             with Gradebook(config.db_url) as gb:
                 for index, batch in enumerate(_batches(todo, jobs)):
                     subs = [{"student": s.student, "assignment": s.assignment, "digest": s.digest(),
-                             "notebook": s.path.read_bytes(), "manual": _manual_grades(gb, s.student, s.assignment)}
-                            for s in batch]
+                             "notebook": s.path.read_bytes(), "manual": _manual_grades(gb, s.student, s.assignment),
+                             "extra": job_files.submission_extras(s.path.parent)} for s in batch]
                     tasks.append(BatchTask(index=index, submissions=subs, **shared))
         for task, results in _run_tasks(tasks, jobs, scratch, scheduler, problems):
             for outcome in results:

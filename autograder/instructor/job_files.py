@@ -41,6 +41,21 @@ def collect(folder):
     return files, skipped
 
 
+SUBMISSION_EXTRAS = ("timestamp.txt", "submission_secret.txt")  # what nbgrader collect puts beside a notebook
+EXTRA_LIMIT = 4096
+
+
+def submission_extras(folder):
+    """{name: bytes} of nbgrader's small files beside a submitted notebook (regular files only):
+    autograde reads the timestamp (late penalties), release_feedback needs both."""
+    extras = {}
+    for name in SUBMISSION_EXTRAS:
+        path = Path(folder) / name
+        if path.is_file() and not path.is_symlink() and path.stat().st_size <= EXTRA_LIMIT:
+            extras[name] = path.read_bytes()
+    return extras
+
+
 def replace_folder(dest, files):
     """Make dest hold exactly `files` ({relative path: bytes}); a path that would leave dest is refused."""
     dest = Path(dest)

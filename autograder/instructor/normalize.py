@@ -14,31 +14,23 @@ import copy
 
 import nbformat
 
-from autograder.notebook_code import is_test_cell
+from autograder.notebook_code import grade_id, is_answer_cell, is_test_cell
 
 DELETED_ANSWER = "# (this answer cell had been deleted; the code in the other cells was graded)\n"
-
-
-def _grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def _is_answer(cell):
-    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
 
 
 def normalize_submission(submitted, template):
     """Returns (notebook, repairs): the rebuilt notebook and a list of what was repaired."""
     repairs = []
-    template_ids = {_grade_id(c): c for c in template.cells if _grade_id(c)}
+    template_ids = {grade_id(c): c for c in template.cells if grade_id(c)}
     template_sources = {c.source for c in template.cells}
 
     answers, seen, extras, anchor = {}, {}, {}, None
     for cell in submitted.cells:
-        gid = _grade_id(cell)
+        gid = grade_id(cell)
         if gid in template_ids:
             seen[gid] = seen.get(gid, 0) + 1
-            if _is_answer(template_ids[gid]):
+            if is_answer_cell(template_ids[gid]):
                 answers[gid] = cell.source  # the last copy wins
             elif cell.cell_type != template_ids[gid].cell_type:
                 repairs.append(f"cell {gid} had been turned into {cell.cell_type}: restored as {template_ids[gid].cell_type}")
@@ -51,7 +43,7 @@ def normalize_submission(submitted, template):
             repairs.append(f"cell {gid} appeared {count} times: the last copy was graded")
     for gid, cell in template_ids.items():
         if gid not in seen:
-            if _is_answer(cell):
+            if is_answer_cell(cell):
                 answers[gid] = DELETED_ANSWER
                 repairs.append(f"answer cell {gid} had been deleted: restored empty (code in your other cells "
                                "still counts)")
@@ -61,7 +53,7 @@ def normalize_submission(submitted, template):
     out = copy.deepcopy(template)
     out.cells = [nbformat.v4.new_code_cell(src) for src in extras.get(None, [])]
     for cell in copy.deepcopy(template.cells):
-        gid = _grade_id(cell)
+        gid = grade_id(cell)
         if gid in answers:
             cell.source = answers[gid]
         if cell.cell_type == "code":

@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from autograder.instructor.batteries import ASSIGNMENTS
+from autograder.notebook_code import grade_id
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -169,7 +170,7 @@ def import_lms(source, submitted_dir, assignments):
 
 
 def _grade_ids(nb_json):
-    return {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb_json.get("cells", [])} - {None}
+    return {grade_id(c) for c in nb_json.get("cells", [])} - {None}
 
 
 NOTEBOOK_LIMIT = 20 * 1024 ** 2  # bytes of a submitted notebook
