@@ -170,3 +170,16 @@ def test_function_rewritten_in_a_new_cell_still_counts():
     fixed, _ = normalize_submission(submitted, template)
     assert judge_cells(A, [c.source for c in fixed.cells if not c.metadata.get("nbgrader", {}).get("grade")],
                        ["d_power"])["d_power"].passed
+
+
+def test_markdown_answers_and_added_cells_carry_no_live_html():
+    answer_meta = {"nbgrader": {"grade_id": "why", "grade": True, "solution": True, "points": 1, "schema_version": 3}}
+    template = _nb(_cell("import numpy as np", "setup", locked=True),
+                   nbformat.v4.new_markdown_cell("YOUR ANSWER HERE", metadata=answer_meta))
+    payload = "<script>alert(1)</script> <img src=x onerror=alert(1)> [link](javascript:alert(1))"
+    submitted = _nb(template.cells[0], nbformat.v4.new_markdown_cell(payload, metadata=answer_meta),
+                    nbformat.v4.new_markdown_cell("<script>alert(2)</script>"))
+    fixed, _ = normalize_submission(submitted, template)
+    text = "".join(c.source for c in fixed.cells)
+    assert "<script" not in text and "<img" not in text and "javascript:" not in text
+    assert "&lt;script&gt;alert(1)" in text and "alert(2)" not in text  # an added Markdown cell is dropped

@@ -7,16 +7,28 @@ template cells keep their place and nbgrader metadata, each answer cell takes
 the student's code (the last copy of its grade_id, as nbgrader would), and
 cells the student added are kept after the template cell they followed. An
 answer cell the student deleted comes back empty, not as the stub: a function
-rewritten in a new cell of the student's still counts.
+rewritten in a new cell of the student's still counts. Cells the student added
+are kept only if they are code (their Markdown never reaches the feedback), and a
+Markdown answer is made inert (no live HTML).
 """
 
 import copy
+import html
+import re
 
 import nbformat
 
 from autograder.notebook_code import grade_id, is_answer_cell, is_test_cell
 
 DELETED_ANSWER = "# (this answer cell had been deleted; the code in the other cells was graded)\n"
+
+
+def inert_markdown(text):
+    """A student's Markdown answer with no live HTML: tags shown as text, script URLs defused."""
+    return SCRIPT_URL.sub(lambda m: m.group(0).replace(":", "&#58;"), html.escape(str(text), quote=False))
+
+
+SCRIPT_URL = re.compile(r"(?i)\b(?:java|vb)\s*script\s*:|\bdata\s*:")
 
 
 def normalize_submission(submitted, template):
@@ -55,7 +67,7 @@ def normalize_submission(submitted, template):
     for cell in copy.deepcopy(template.cells):
         gid = grade_id(cell)
         if gid in answers:
-            cell.source = answers[gid]
+            cell.source = answers[gid] if cell.cell_type == "code" else inert_markdown(answers[gid])
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         out.cells.append(cell)
