@@ -75,3 +75,14 @@ def test_discover_validates_every_file(tmp_path):
     why = {p.student: p.message for p in problems}
     assert "empty" in why["empty"] and "not valid JSON" in why["not_json"] and "no cells" in why["no_cells"]
     assert f"notebook of {A2}" in why["swapped"] and "Copy1.ipynb" in why["renamed"]
+
+
+def test_grading_one_assignment_does_not_call_the_others_unknown(tmp_path):
+    for assignment, ids in ((A1, ("d_power",)), (A2, ("bce",))):
+        path = tmp_path / "submitted" / "alice" / assignment / f"{assignment}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(_notebook(*ids))
+    (tmp_path / "submitted" / "alice" / "ex99_typo").mkdir()
+    found, problems = discover(tmp_path / "submitted", [A1], TEMPLATE_IDS)
+    assert [(s.student, s.assignment) for s in found] == [("alice", A1)]
+    assert [str(p) for p in problems] == ["alice/ex99_typo: unknown assignment folder; skipped"]
