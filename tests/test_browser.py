@@ -71,7 +71,7 @@ def browser():
 def page(browser, tmp_path):
     """A fresh browser context per test; on failure the hook in browser_support saves
     failure-<phase>.png/.html/-console.txt into tmp_path before this closes it."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = browser.new_context(viewport={"width": 1400, "height": 1200})
     context.set_default_timeout(ACTION * 1000)
     context.set_default_navigation_timeout(PAGE_LOAD * 1000)
     page = context.new_page()
