@@ -146,7 +146,8 @@ def sandbox_environment():
     """The whole environment of a sandboxed process (nothing is inherited)."""
     return {"PATH": "/usr/bin:/bin", "HOME": WORKDIR, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
             "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp"}
+            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp",
+            "PYTHONPATH": str(PACKAGE_DIR.parent)}  # the mounted package, however autograder is installed
 
 
 def sandboxed_command(argv, seccomp_fd):

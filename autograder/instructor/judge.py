@@ -228,9 +228,10 @@ def evaluate(case, reply):
     if problem:
         return problem
     if case.no_fp_warnings and reply.get("fp_warnings"):
+        hint = f" {case.no_fp_warnings}" if isinstance(case.no_fp_warnings, str) else ""
         return (f"numpy warned \"{'; '.join(map(str, reply['fp_warnings']))}\": on these inputs a step of your "
                 "formula overflows or divides by zero, even if the result looks right; rewrite it so every "
-                "intermediate value stays finite")
+                f"intermediate value stays finite.{hint}")
     try:
         return case.check(result)
     except Exception as exc:  # a malformed value (wrong types) must not crash grading
