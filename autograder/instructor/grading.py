@@ -208,6 +208,7 @@ def grade_batch(task, workdir):
                                                      template)
             path = job.path("submitted", sub["student"], sub["assignment"])
             job_files.replace_folder(path.parent, sub.get("extra", {}))
+            path.parent.mkdir(parents=True, exist_ok=True)  # replace_folder with no extras creates nothing
             nbformat.write(nb, path)
             notebooks[key] = (sub["assignment"], nb)
         except Exception as exc:  # noqa: BLE001 - reported for this submission only
@@ -345,14 +346,14 @@ def _load_state(course):
 
 
 def _save_state(course, state):
-    tmp = course / (STATE_FILE + ".tmp")
+    tmp = course / f"{STATE_FILE}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
     os.replace(tmp, course / STATE_FILE)
 
 
 def _export_grades(course):
     """`nbgrader export` to grades.csv (written beside it, then moved over whatever is there)."""
-    tmp = course / "grades.csv.tmp"
+    tmp = course / f".grades.csv.{os.getpid()}.tmp"  # two runs at once (disjoint --assignment) may export
     run_nbgrader(["export", "--to", str(tmp)], course)
     os.replace(tmp, course / "grades.csv")
 
