@@ -27,6 +27,7 @@ in a local thread or on a cluster worker (cluster.py).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -345,10 +346,16 @@ def _load_state(course):
         return {}
 
 
-def _save_state(course, state):
-    tmp = course / f"{STATE_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
-    os.replace(tmp, course / STATE_FILE)
+def _record_graded(course, key, digest):
+    """Note in the state file that `key` was graded at `digest` (locked: runs on disjoint
+    --assignment sets may finish at the same time, and neither may lose the other's entries)."""
+    with open(course / f"{STATE_FILE}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        state = _load_state(course)
+        state[key] = digest
+        tmp = course / f"{STATE_FILE}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+        os.replace(tmp, course / STATE_FILE)
 
 
 def _export_grades(course):
@@ -413,8 +420,7 @@ def grade_course(course, *, assignments=None, students=None, import_from=None, j
                     continue
                 key = f"{outcome.student}/{outcome.assignment}"
                 merge(config.db_url, course, outcome, key in state and state[key] != outcome.digest, report)
-                state[key] = outcome.digest
-                _save_state(course, state)
+                _record_graded(course, key, outcome.digest)
                 report.outcomes.append(outcome)
                 score, maximum = _total(outcome)
                 progress(f"  [{len(report.outcomes)}/{len(todo)}] {key}: {score:g}/{maximum:g}")

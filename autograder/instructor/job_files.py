@@ -63,6 +63,7 @@ def replace_folder(dest, files):
         dest.unlink()
     elif dest.exists():
         shutil.rmtree(dest)
+    dest.mkdir(parents=True)
     for relative, data in files.items():
         parts = PurePosixPath(relative).parts
         if not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
