@@ -178,8 +178,11 @@ class Job:
             lines = (exc.stdout or b"").decode(errors="replace").splitlines()
         results = {}
         for line in lines:
-            result = json.loads(line)
-            results[result["key"]] = result
+            try:
+                result = json.loads(line)
+                results[result["key"]] = result
+            except (ValueError, KeyError, TypeError):
+                continue  # not a result line (the judge's only output is its results)
         return results
 
     def apply_grades(self, gb, student, assignment, verdicts, manual):
@@ -209,7 +212,6 @@ def grade_batch(task, workdir):
                                                      template)
             path = job.path("submitted", sub["student"], sub["assignment"])
             job_files.replace_folder(path.parent, sub.get("extra", {}))
-            path.parent.mkdir(parents=True, exist_ok=True)  # replace_folder with no extras creates nothing
             nbformat.write(nb, path)
             notebooks[key] = (sub["assignment"], nb)
         except Exception as exc:  # noqa: BLE001 - reported for this submission only
