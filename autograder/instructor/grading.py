@@ -45,11 +45,11 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
 from autograder.instructor import course_config, isolation, job_files
-from autograder.instructor.batteries import ASSIGNMENTS
 from autograder.instructor.class_report import build_class_report
 from autograder.instructor.judge import NOTEBOOK_BUDGET
 from autograder.instructor.nbgrader_cli import BIN_DIR, nbgrader_env, put_bin_on_path, run_nbgrader
 from autograder.instructor.normalize import normalize_submission
+from autograder.instructor.release import assignments_in
 from autograder.instructor.submissions import Problem, discover, import_lms
 from autograder.notebook_code import grade_id, notebook_code_cells, tested_function
 
@@ -380,7 +380,7 @@ def grade_course(course, *, assignments=None, students=None, import_from=None, j
                          "(only the audit hook stood between it and this machine)")
     else:
         isolation.require_isolation()
-    assignments = list(assignments or [a for a in ASSIGNMENTS if (course / "solutions" / a).is_dir()])
+    assignments = list(assignments or assignments_in(course))
     jobs = jobs or os.cpu_count() or 1
     problems = []
     report = Report(course, [], problems, [], 0.0, warnings=warnings_)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -140,25 +139,16 @@ class Sandbox:
             raise SandboxFailure("your code ended the grading process (sys.exit/os._exit/kill?)") from exc
         deadline = time.monotonic() + timeout
         try:
-            (size,) = wire.HEADER.unpack(self._read(wire.HEADER.size, deadline))
+            (size,) = wire.HEADER.unpack(wire.read_exactly(self.reply_r, wire.HEADER.size, deadline))
             if size > wire.MAX_MESSAGE_BYTES:
                 raise SandboxFailure("the result was too large to return")
-            return wire.loads(self._read(size, deadline))
+            return wire.loads(wire.read_exactly(self.reply_r, size, deadline))
+        except TimeoutError as exc:
+            raise SandboxTimeout(f"timed out after {self._timeout_label} s (an infinite loop, or far too slow?)") from exc
+        except EOFError as exc:
+            raise SandboxFailure("your code ended the grading process (sys.exit/os._exit/kill, or it crashed)") from exc
         except (ValueError, UnicodeDecodeError, RecursionError, wire.WireError) as exc:
             raise SandboxFailure("the grading channel was corrupted by your code") from exc
-
-    def _read(self, n, deadline):
-        chunks, remaining = [], n
-        while remaining:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.reply_r], [], [], left)[0]:
-                raise SandboxTimeout(f"timed out after {self._timeout_label} s (an infinite loop, or far too slow?)")
-            chunk = os.read(self.reply_r, min(remaining, 1 << 20))
-            if not chunk:
-                raise SandboxFailure("your code ended the grading process (sys.exit/os._exit/kill, or it crashed)")
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
 
     # -- loading the notebook code
     def _request_before(self, message, timeout, deadline):

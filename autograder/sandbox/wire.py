@@ -7,7 +7,10 @@ the judge decodes can execute code (no pickle).
 
 import base64
 import json
+import os
+import select
 import struct
+import time
 
 import numpy as np
 
@@ -84,7 +87,6 @@ def loads(raw: bytes):
 
 def write_message(fd, obj):
     """Write one length-prefixed message to a file descriptor."""
-    import os
     payload = dumps(obj)
     data = HEADER.pack(len(payload)) + payload
     view = memoryview(data)
@@ -93,10 +95,15 @@ def write_message(fd, obj):
         view = view[written:]
 
 
-def read_exactly(fd, n):
-    import os
+def read_exactly(fd, n, deadline=None):
+    """n bytes from fd; EOFError if the other side closed it, TimeoutError past `deadline`
+    (a time.monotonic() value; None waits for ever)."""
     chunks, remaining = [], n
     while remaining:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError(f"no reply within the time limit ({n - remaining} of {n} bytes read)")
         chunk = os.read(fd, min(remaining, 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the channel")
