@@ -33,8 +33,10 @@ import re
 from pathlib import Path
 
 from jinja2 import pass_context
-from nbconvert.exporters import HTMLExporter
+from nbconvert.exporters import HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
 __all__ = ["FeedbackExporter", "OfflineMathRenderer", "feedback_config", "render_math", "tex_to_mathtext",
            "TEMPLATE_FILE", "EXPORTER"]
@@ -355,3 +357,16 @@ class FeedbackExporter(HTMLExporter):
         yield from super().default_filters()
         yield ("latex_output", latex_output)
         yield ("function_of", function_of)
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        """HTMLExporter's conversion without its BeautifulSoup pass over the whole page (alt texts and
+        tabindex attributes), which took half of the feedback's time: math images carry their TeX as
+        alt text already, and grading renders many pages."""
+        langinfo = nb.metadata.get("language_info", {})
+        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        self.register_filter("highlight_code",
+                             self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        resources = self._init_resources(resources)
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
+                                                                        parent=self, resources=resources))
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
