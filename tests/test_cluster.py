@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from distributed import Client
 
@@ -82,8 +83,22 @@ class DaskCluster:
             time.sleep(0.05)  # polling an observable state, bounded by the deadline
         raise AssertionError(f"no {prefix}* task started within {timeout} s\n{self.logs()}")
 
+    def wait_for_child(self, address, command, timeout):
+        """Wait until the worker at `address` runs a process whose command line holds `command`."""
+        worker = psutil.Process(self.client.run(os.getpid, workers=[address])[address])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for child in worker.children(recursive=True):
+                try:
+                    if command in " ".join(child.cmdline()):
+                        return
+                except psutil.Error:  # gone meanwhile
+                    pass
+            time.sleep(0.05)  # polling an observable state, bounded by the deadline
+        raise AssertionError(f"the worker at {address} started no {command} within {timeout} s\n{self.logs()}")
+
     def kill_worker(self, address):
-        """SIGKILL the process group (nanny, worker, the job's judge) of the worker at `address`."""
+        """SIGKILL the process group (nanny, worker, the job's judge and its sandbox) of the worker at `address`."""
         pid = self.client.run(os.getpid, workers=[address])[address]
         name = next(n for n, p in self.procs.items() if p.pid == os.getpgid(pid))
         os.killpg(self.procs[name].pid, signal.SIGKILL)
@@ -160,6 +175,7 @@ def test_a_killed_worker_loses_and_doubles_nothing(dask_cluster, two_copies):
     thread = threading.Thread(target=grade_on_cluster, daemon=True)
     thread.start()
     key, address = dask_cluster.wait_for_executing("grade-batch-", timeout=GRADE_TIMEOUT)
+    dask_cluster.wait_for_child(address, "autograder.instructor.judge", timeout=GRADE_TIMEOUT)  # mid-sandbox
     killed = dask_cluster.kill_worker(address)
     thread.join(timeout=GRADE_TIMEOUT)
     assert not thread.is_alive(), f"grading on the cluster did not finish\n{dask_cluster.logs()}"
