@@ -10,6 +10,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
+from autograder.instructor import course_config
 from autograder.instructor.grading import grade_course
 from autograder.instructor.release import generate_release
 from tests.test_grading_pipeline import _points, _release, _solved, _submit  # noqa: F401 - re-exported
@@ -18,12 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 EX1, EX4 = "ex01_differentiation", "ex04_expanded_jacobians"
 
 
-def make_course(course, assignments):
-    """A course directory holding the course's nbgrader_config.py, the solutions of `assignments`
-    and their release (stock `nbgrader generate_assignment`, which also fills gradebook.db)."""
+def make_course(course, assignments, db_url=None):
+    """A course directory holding the course's nbgrader_config.py (with `db_url` as its gradebook
+    if given; else gradebook.db), the solutions of `assignments` and their release (stock
+    `nbgrader generate_assignment`, which also fills the gradebook)."""
     course = Path(course)
     course.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
+    config = (ROOT / "nbgrader_config.py").read_text()
+    if db_url:
+        config += f"\n# the gradebook of this test course\nc.CourseDirectory.db_url = {db_url!r}\n"
+    (course / "nbgrader_config.py").write_text(config)
     for assignment in assignments:
         shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
     generate_release(course)
@@ -45,7 +50,8 @@ def grade(course, **options):
 
 
 def gradebook(course):
-    return Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}")
+    """The course's gradebook (the database its nbgrader_config.py names)."""
+    return Gradebook(course_config.db_url(course))
 
 
 def full_marks(course, assignment):
