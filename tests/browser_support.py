@@ -42,10 +42,15 @@ def wait_until(condition, timeout, what, pause=None):
 class LabServer:
     """`jupyter lab` on 127.0.0.1 with a port chosen by the server itself (read back from its
     runtime file, so no other process can take it between choosing and binding), a known
-    token, and private config, runtime, settings and workspace directories."""
+    token, and private config, runtime, settings and workspace directories.
 
-    def __init__(self, root, state_dir, token):
+    `home`: a user of their own (a student): HOME is that directory and the Jupyter config
+    directory its ~/.jupyter (where a student's nbgrader_config.py lives). `args`: more
+    command-line options for `jupyter lab`."""
+
+    def __init__(self, root, state_dir, token, home=None, args=()):
         self.root, self.state, self.token = Path(root), Path(state_dir), token
+        self.home, self.args = (Path(home) if home else None), list(args)
         self.log_path = self.state / "jupyterlab.log"
         self.base = None
         self.process = None
@@ -61,10 +66,15 @@ class LabServer:
             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             f"--LabApp.app_settings_dir={SETTINGS_DIR}", f"--LabApp.user_settings_dir={dirs['user-settings']}",
             f"--LabApp.workspaces_dir={dirs['workspaces']}",
-            *(["--allow-root"] if os.geteuid() == 0 else []),
+            *(["--allow-root"] if os.geteuid() == 0 else []), *self.args,
         ]
-        env = nbgrader_env({"JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_CONFIG_DIR": str(dirs["config"]),
-                            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "IPYTHONDIR": str(dirs["ipython"])})
+        config_dir = dirs["config"]
+        if self.home:
+            config_dir = self.home / ".jupyter"
+            config_dir.mkdir(parents=True, exist_ok=True)
+        env = nbgrader_env({"JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_CONFIG_DIR": str(config_dir),
+                            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "IPYTHONDIR": str(dirs["ipython"]),
+                            **({"HOME": str(self.home)} if self.home else {})})
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         try:

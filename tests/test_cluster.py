@@ -41,11 +41,11 @@ def free_port():
 class DaskCluster:
     """A scheduler and `workers` single-threaded workers, each its own process group (killed whole)."""
 
-    def __init__(self, root, workers=2):
+    def __init__(self, root, workers=2, path=None):
         self.root = Path(root)
         self.address = f"tcp://127.0.0.1:{free_port()}"
         self.procs, self.client = {}, None
-        self.env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
+        self.env = dict(os.environ, PATH=path or f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
         try:
             self._start("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", self.address.rsplit(":", 1)[1],
                                       "--no-dashboard"])
@@ -213,6 +213,21 @@ def test_a_job_that_raises_is_retried_then_a_problem_per_submission(dask_cluster
     assert list(run_on_cluster([broken], dask_cluster.address, problems)) == []
     assert [(p.student, p.assignment) for p in problems] == [("s1", EX1), ("s2", EX2)]
     assert all("grading failed on the cluster: KeyError: 'digest'" == p.message for p in problems), problems
+
+
+def test_a_worker_without_bubblewrap_is_one_clear_line(tmp_path):
+    """Checked on the workers before anything is submitted (grade checked only the main machine)."""
+    task = BatchTask(index=0, config="", solutions={}, gradebook=b"", templates={}, timeout=5,
+                     submissions=[{"student": "s1", "assignment": EX1}])
+    no_bwrap = DaskCluster(tmp_path, workers=1, path=str(BIN))  # the virtualenv's bin only: no bwrap there
+    try:
+        with pytest.raises(ClusterUnavailable) as caught:
+            list(run_on_cluster([task], no_bwrap.address, []))
+    finally:
+        no_bwrap.stop()
+    message = str(caught.value)
+    assert message.startswith("Dask worker tcp://127.0.0.1:") and "\n" not in message
+    assert "cannot grade: IsolationUnavailable: bubblewrap (bwrap) is not installed" in message
 
 
 def test_an_unreachable_scheduler_is_one_clear_line(monkeypatch):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import itertools
 import shutil
 import sys
 import tempfile
@@ -131,21 +132,24 @@ def _in_flight(client):
 
 def run_on_cluster(tasks, scheduler, problems, progress=None):
     """Yield (task, [Outcome]) as the jobs finish on the Dask cluster at `scheduler` (each task once);
-    a task that cannot be graded adds a Problem per submission to `problems` instead."""
-    tasks = list(tasks)
-    if not tasks:
+    a task that cannot be graded adds a Problem per submission to `problems` instead. `tasks` may be
+    any iterable (a generator is read only as the cluster takes tasks); none: the cluster is not asked."""
+    pending = iter(tasks)
+    first = next(pending, None)
+    if first is None:
         return
+    pending = itertools.chain([first], pending)
     from distributed import as_completed
 
     client = _connect(scheduler)
     try:
-        _check_workers(client, all(t.unsafe for t in tasks))
+        _check_workers(client, first.unsafe)
         if progress is not None:
             workers = client.nthreads()
             progress(f"  cluster {scheduler}: {len(workers)} worker(s), {sum(workers.values())} thread(s)"
                      + ("; the jobs wait for workers to join" if not workers else ""))
         run = uuid.uuid4().hex[:12]
-        shared_fields = [f.name for f in fields(tasks[0]) if f.name not in PER_TASK]
+        shared_fields = [f.name for f in fields(first) if f.name not in PER_TASK]
         shared = {}  # identity of the shared values -> their future (one for the tasks grade_course builds)
 
         def submit(task):
@@ -156,7 +160,6 @@ def run_on_cluster(tasks, scheduler, problems, progress=None):
             return client.submit(grade_on_worker, shared[ident], task.index, task.submissions,
                                  key=f"grade-batch-{run}-{task.index}", pure=False, retries=RETRIES)
 
-        pending = iter(tasks)
         by_key, done = {}, set()
         stream = as_completed(loop=client.loop)
 

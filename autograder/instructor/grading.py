@@ -17,7 +17,8 @@ For every submission (student x assignment):
   3. in a private scratch course (the job: no student code runs there) stock
      `nbgrader autograde` runs with RecordedOutputs in place of its Execute step
      (recorded_outputs.py), the verdicts and any manual grades are applied to
-     the job's gradebook and `nbgrader generate_feedback` renders the feedback;
+     the job's gradebook and `nbgrader generate_feedback` renders the feedback, all
+     in one nbgrader process (job_steps.py);
   4. the main process, the single writer, merges each result into the course:
      points from the verdicts, manual scores and comments kept (flagged for
      re-review if the submission changed), files copied as data (job_files.py).
@@ -47,7 +48,7 @@ from sqlalchemy.exc import SAWarning
 from autograder.instructor import course_config, isolation, job_files
 from autograder.instructor.class_report import build_class_report
 from autograder.instructor.judge import NOTEBOOK_BUDGET
-from autograder.instructor.nbgrader_cli import BIN_DIR, nbgrader_env, put_bin_on_path, run_nbgrader
+from autograder.instructor.nbgrader_cli import nbgrader_env, put_bin_on_path, run_nbgrader
 from autograder.instructor.normalize import normalize_submission
 from autograder.instructor.release import assignments_in
 from autograder.instructor.submissions import Problem, discover, import_lms
@@ -145,16 +146,14 @@ class Job:
                 path.write_bytes(data)
         (self.root / "gradebook.db").write_bytes(task.gradebook)
 
-    @property
-    def db_url(self):
-        return f"sqlite:///{self.root / 'gradebook.db'}"
-
     def path(self, kind, student, assignment):
         return self.root / kind / student / assignment / f"{assignment}.ipynb"
 
-    def run_nbgrader(self, args, budget):
-        """Stock nbgrader in the job course (source directory `source`); False if it failed or ran out of time."""
-        proc = subprocess.Popen([str(BIN_DIR / "nbgrader"), *args, "--CourseDirectory.source_directory=source"],
+    def run_nbgrader_steps(self, submissions, budget):
+        """autograde, the points, generate_feedback (job_steps.py) in the job course; False if it
+        failed or ran out of time. submissions: [{"student", "assignment", "verdicts", "manual"}]."""
+        (self.root / "grades.json").write_text(json.dumps(submissions))
+        proc = subprocess.Popen([sys.executable, "-m", "autograder.instructor.job_steps", str(self.root)],
                                 cwd=self.root, env=nbgrader_env(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         try:
@@ -184,19 +183,6 @@ class Job:
             except (ValueError, KeyError, TypeError):
                 continue  # not a result line (the judge's only output is its results)
         return results
-
-    def apply_grades(self, gb, student, assignment, verdicts, manual):
-        """Test cell points from the verdicts; the course's manual scores and comments, for the feedback."""
-        notebook = gb.find_submission_notebook(assignment, assignment, student)
-        for grade in notebook.grades:
-            passed = verdicts.get(tested_function(grade.name), {}).get("passed") is True
-            grade.auto_score = grade.max_score if passed else 0.0
-            grade.manual_score = manual.get("scores", {}).get(grade.name)
-            grade.needs_manual_grade = False
-        for comment in notebook.comments:
-            comment.manual_comment = manual.get("comments", {}).get(comment.name)
-        gb.db.commit()
-
 
 def grade_batch(task, workdir):
     """Grade a group of submissions in a private scratch course under workdir; returns [Outcome]
@@ -228,18 +214,14 @@ def grade_batch(task, workdir):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(recording))
     gradable = [o for o in outcomes.values() if not o.error]
-    if gradable:
-        job.run_nbgrader(["autograde", "*", "--force"], 120 + 5 * len(gradable))
     manual = {f"{s['student']}/{s['assignment']}": s.get("manual", {}) for s in task.submissions}
-    with Gradebook(job.db_url) as gb:
-        for outcome in gradable:
-            if job.path("autograded", outcome.student, outcome.assignment).exists():
-                job.apply_grades(gb, outcome.student, outcome.assignment, outcome.verdicts,
-                                 manual[f"{outcome.student}/{outcome.assignment}"])
-            else:
-                outcome.error = "nbgrader could not process this notebook"
-    if any(not o.error for o in outcomes.values()):
-        job.run_nbgrader(["generate_feedback", "*", "--force"], 120 + 5 * len(gradable))
+    if gradable:
+        job.run_nbgrader_steps([{"student": o.student, "assignment": o.assignment, "verdicts": o.verdicts,
+                                 "manual": manual[f"{o.student}/{o.assignment}"]} for o in gradable],
+                               240 + 10 * len(gradable))
+    for outcome in gradable:
+        if not job.path("autograded", outcome.student, outcome.assignment).exists():
+            outcome.error = "nbgrader could not process this notebook"
     for outcome in outcomes.values():
         if not outcome.error:
             for kind in ("autograded", "feedback"):
@@ -350,14 +332,18 @@ def _load_state(course):
 
 def _record_graded(course, key, digest):
     """Note in the state file that `key` was graded at `digest` (locked: runs on disjoint
-    --assignment sets may finish at the same time, and neither may lose the other's entries)."""
-    with open(course / f"{STATE_FILE}.lock", "a") as lock:
+    --assignment sets may finish at the same time, and neither may lose the other's entries).
+    The lock is on the course directory itself, so no lock file is left in the course."""
+    lock = os.open(course, os.O_RDONLY | os.O_DIRECTORY)
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         state = _load_state(course)
         state[key] = digest
         tmp = course / f"{STATE_FILE}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
         os.replace(tmp, course / STATE_FILE)
+    finally:
+        os.close(lock)
 
 
 def _export_grades(course):
