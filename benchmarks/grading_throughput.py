@@ -79,8 +79,8 @@ def timed_grade(course, jobs, unsafe, clock=None):
     originals = []
     if clock:
         originals = [(grading.Job, "judge", clock.wrap(grading.Job, "judge", "sandbox: execute + hidden tests")),
-                     (grading.Job, "run_nbgrader", clock.wrap(grading.Job, "run_nbgrader",
-                                                              lambda self, args, budget: f"nbgrader {args[0]}")),
+                     (grading.Job, "run_nbgrader_steps",
+                      clock.wrap(grading.Job, "run_nbgrader_steps", "nbgrader: autograde + feedback")),
                      (grading, "merge", clock.wrap(grading, "merge", "merge into the course"))]
     start = time.perf_counter()
     try:

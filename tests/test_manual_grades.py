@@ -11,7 +11,7 @@ each test grades its own copy of that course again:
   (c) `--student bob` regrades bob only: alice's manual grade, flags, files and state are untouched;
   (d) the feedback of a submission with a manual comment shows the comment and the manual score;
 and formgrader's extra credit is kept and counted too; a flag for re-review outlives a forced
-regrade (strict xfail until grading.py keeps it). Last, the same on a course whose gradebook
+regrade. Last, the same on a course whose gradebook
 is PostgreSQL (tests/postgres_server.py), where a grading job does not start from a copy of the
 course's gradebook, so only what grade passes to the job can reach the feedback.
 """
@@ -129,9 +129,12 @@ def test_the_cli_says_which_manual_grades_to_review_again(course):
     assert (auto, manual, needs_manual) == (1.0, MANUAL, True)
     assert comment_text(course, "alice", EX1, ANSWER) == COMMENT
 
-    out = run_cli(course, "--force")  # once more, unchanged: kept, and no longer newly flagged
+    out = run_cli(course, "--force")  # once more, nobody has reviewed it: still flagged
+    assert "kept 1 manual score(s); 1 flagged for re-review" in out, out
+    formgrade_score(course, "alice", EX1, CELL, MANUAL)  # reviewed in formgrader
+    out = run_cli(course, "--force")  # unchanged since the review: kept, no longer flagged
     assert "kept 1 manual score(s); 0 flagged for re-review" in out, out
-    assert alice_row(course)[1] == MANUAL
+    assert alice_row(course)[1:4:2] == (MANUAL, False)
     assert comment_text(course, "alice", EX1, ANSWER) == COMMENT
 
 
@@ -240,9 +243,6 @@ def test_on_postgresql_manual_grades_are_kept_shown_and_flagged(on_postgresql):
     assert changed["comment"] == COMMENT
 
 
-@pytest.mark.xfail(strict=True, reason="grading.py: _manual_grades passes only manual scores and comments to the "
-                                       "job and Job.apply_grades sets no extra_credit, so a job that does not start "
-                                       "from a copy of the course's sqlite gradebook renders feedback without it")
 def test_on_postgresql_the_feedback_total_counts_the_extra_credit(on_postgresql):
     course, forced, _ = on_postgresql
     full = full_marks(course, EX1)
@@ -253,9 +253,6 @@ def test_on_postgresql_the_feedback_total_counts_the_extra_credit(on_postgresql)
     assert "Score: 3.0 / 2.0" in sigmoid, sigmoid
 
 
-@pytest.mark.xfail(strict=True, reason="grading.py merge() sets needs_manual_grade = False for every grade and "
-                                       "sets it again only if the submission changed in this run, so a forced "
-                                       "regrade before the re-review clears the flag")
 def test_a_forced_regrade_before_the_review_keeps_the_flag(course):
     _submit(course, "alice", EX1, _solved(course, EX1, d_power=OTHER_D_POWER))
     assert grade(course).manual_flagged == [f"alice/{EX1}/{CELL}"]

@@ -287,12 +287,13 @@ def _batches(submissions, jobs):
 # --------------------------------------------------------------------------- merge (main process only)
 
 def _manual_grades(gb, student, assignment):
-    """The manual scores and comments the course's gradebook holds for a submission."""
+    """The manual scores, extra credit and comments the course's gradebook holds for a submission."""
     try:
         notebook = gb.find_submission_notebook(assignment, assignment, student)
     except MissingEntry:
         return {}
     return {"scores": {g.name: g.manual_score for g in notebook.grades if g.manual_score is not None},
+            "extra_credit": {g.name: g.extra_credit for g in notebook.grades if g.extra_credit},
             "comments": {c.name: c.manual_comment for c in notebook.comments if c.manual_comment}}
 
 
@@ -309,11 +310,12 @@ def merge(db_url, course, outcome, changed, report):
             for grade in notebook.grades:
                 passed = outcome.verdicts.get(tested_function(grade.name), {}).get("passed") is True
                 grade.auto_score = grade.max_score if passed else 0.0
-                grade.needs_manual_grade = False
-                if grade.manual_score is not None:
+                if grade.manual_score is None:
+                    grade.needs_manual_grade = False
+                else:  # kept; flagged while a review is due: still pending, or the student's code changed
                     report.manual_kept += 1
-                    if changed:  # the student's code changed since the manual grade: look again
-                        grade.needs_manual_grade = True
+                    grade.needs_manual_grade = bool(grade.needs_manual_grade or changed)
+                    if grade.needs_manual_grade:
                         report.manual_flagged.append(f"{outcome.student}/{outcome.assignment}/{grade.name}")
                 outcome.scores[grade.name] = (grade.manual_score if grade.manual_score is not None
                                               else grade.auto_score, grade.max_score)

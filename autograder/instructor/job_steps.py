@@ -8,7 +8,8 @@ RecordedOutputs in place of Execute), then the points of ROOT/grades.json applie
 to the job's gradebook, then stock `generate_feedback`.
 
     ROOT/grades.json: [{"student", "assignment", "verdicts": {function: {"passed", ...}},
-                        "manual": {"scores": {cell: score}, "comments": {cell: text}}}]
+                        "manual": {"scores": {cell: score}, "extra_credit": {cell: points},
+                                   "comments": {cell: text}}}]
 """
 
 import json
@@ -24,7 +25,7 @@ NBGRADER_ARGS = ["*", "--force", "--CourseDirectory.source_directory=source"]
 
 
 def apply_grades(db_url, submissions):
-    """Test cell points from the verdicts; the course's manual scores and comments (for the feedback)."""
+    """Test cell points from the verdicts; the course's manual scores, extra credit and comments (for the feedback)."""
     with Gradebook(db_url) as gb:
         for sub in submissions:
             try:
@@ -36,6 +37,7 @@ def apply_grades(db_url, submissions):
                 passed = sub["verdicts"].get(tested_function(grade.name), {}).get("passed") is True
                 grade.auto_score = grade.max_score if passed else 0.0
                 grade.manual_score = manual.get("scores", {}).get(grade.name)
+                grade.extra_credit = manual.get("extra_credit", {}).get(grade.name)
                 grade.needs_manual_grade = False
             for comment in notebook.comments:
                 comment.manual_comment = manual.get("comments", {}).get(comment.name)
