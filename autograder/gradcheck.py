@@ -88,6 +88,17 @@ def _sample_indices(shape, max_entries, seed):
     return [np.unravel_index(i, shape) for i in flat]
 
 
+def _numerical_entries(f, x, h, indices, entry):
+    """Central differences of f at each entry of x (or at `indices`; other entries are NaN), each one
+    (f(x + h e_i) - f(x - h e_i)) / 2h, an array shaped like f(x), reduced to a number by entry()."""
+    like_scalar = np.ndim(x) == 0 and not isinstance(x, np.ndarray)
+    arr, _ = _as_float_array(x)
+    grad = np.full(arr.shape, np.nan) if indices is not None else np.zeros(arr.shape)
+    for index in (indices if indices is not None else np.ndindex(*arr.shape)):
+        grad[index] = entry(_central_difference_at(f, arr, index, h, like_scalar))
+    return grad
+
+
 def numerical_gradient(f, x, h=1e-5, *, indices=None):
     """Gradient of the scalar function f at x by central differences.
 
@@ -97,17 +108,13 @@ def numerical_gradient(f, x, h=1e-5, *, indices=None):
     indices: optional list of multi-indices to evaluate; other entries are NaN.
     Returns an array shaped like x (a 0-d array for scalar x).
     """
-    like_scalar = np.ndim(x) == 0 and not isinstance(x, np.ndarray)
-    arr, _ = _as_float_array(x)
-    grad = np.full(arr.shape, np.nan) if indices is not None else np.zeros(arr.shape)
-    for index in (indices if indices is not None else np.ndindex(*arr.shape)):
-        value = _central_difference_at(f, arr, index, h, like_scalar)
+    def scalar(value):
         if value.size != 1:
             raise ValueError(
                 f"numerical_gradient needs f to return a scalar, but f returned shape {value.shape}; "
                 "use numerical_jacobian or numerical_vjp for vector outputs")
-        grad[index] = value.item()
-    return grad
+        return value.item()
+    return _numerical_entries(f, x, h, indices, scalar)
 
 
 def numerical_jacobian(f, x, h=1e-5):
@@ -130,9 +137,18 @@ def numerical_vjp(f, x, upstream, h=1e-5, *, indices=None):
 
     upstream: array shaped like f(x) (dL/d output). Returns an array shaped like x:
     exactly what a backward function must return for this input.
+    Each output entry is differenced on its own before it is weighted by upstream (as CS231n's
+    eval_numerical_gradient_array does): summing f(x +- h) * upstream first would cancel the digits
+    of small changes against large outputs.
     """
     upstream = np.asarray(upstream, dtype=np.float64)
-    return numerical_gradient(lambda v: np.sum(np.asarray(f(v)) * upstream), x, h, indices=indices)
+    flat = upstream.ravel()
+
+    def weighted(difference):
+        if difference.shape == upstream.shape:
+            return np.dot(difference.ravel(), flat)
+        return np.sum(difference * upstream)  # broadcasting, e.g. a scalar upstream
+    return _numerical_entries(f, x, h, indices, weighted)
 
 
 def relative_error(a, b):
