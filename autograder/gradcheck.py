@@ -519,6 +519,14 @@ def _inplace_message(who, what, change, role=""):
             "`x.sort()`, `list.reverse()` change the caller's data).")
 
 
+def _backward_inplace_message(function, what, change):
+    """'your backward changed its upstream argument `dA` in place (sigmoid_backward: ...)' and the fix."""
+    where = f"{function}: " if function else ""
+    return (f"your backward changed {what} in place ({where}{change}). The numeric check would then use the "
+            "changed values, so build new arrays instead (`dA = dA * s` or `dA.copy()` first; `dA *= s`, "
+            "`x[...] = ...` change the caller's data).")
+
+
 def _function_name(f):
     name = getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or "the function"
     return "the function" if "<lambda>" in name else name
@@ -645,6 +653,39 @@ def _has_contents(cell):
     return True
 
 
+def _call_watching_parameters(call, watched):
+    """(call(), {id: (function name, parameter name)}): for each object of `watched`, the first function
+    (neither a lambda nor this module's) that received it as a parameter during the call, e.g.
+    ("sigmoid_backward", "dA") for the upstream that `lambda d: sigmoid_backward(d, A)` passes on."""
+    ids, found = {id(obj) for obj in watched}, {}
+    previous = sys.getprofile()
+
+    def profile(frame, event, arg):
+        if previous is not None:
+            previous(frame, event, arg)
+        code = frame.f_code
+        if event != "call" or code.co_name == "<lambda>" or frame.f_globals.get("__name__") == __name__:
+            return
+        for param in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]:
+            key = id(frame.f_locals.get(param))
+            if key in ids and key not in found:
+                found[key] = (code.co_name, param)
+
+    sys.setprofile(profile)
+    try:
+        result = call()
+    finally:
+        sys.setprofile(previous)
+    return result, found
+
+
+def _first_parameter(f):
+    try:
+        return next(iter(inspect.signature(f).parameters))
+    except (TypeError, ValueError, StopIteration):
+        return None
+
+
 def check_gradient(f, x, analytic, *, h=1e-5, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
                    max_entries=DEFAULT_MAX_ENTRIES, seed=0, name="gradient", batch_size=None):
     """Compare an analytic gradient of the scalar function f at x with central differences.
@@ -728,14 +769,19 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
             snapshots.append((label, _snapshot(data), data))
             read_by_backward[label] = data
     upstream_arg = upstream.copy()
-    grads = backward(upstream_arg)
+    grads, receivers = _call_watching_parameters(lambda: backward(upstream_arg),
+                                                 [upstream_arg] + [x for _, _, x in snapshots])
     up_change = _change(upstream, upstream_arg)
     if up_change:
-        return CheckResult(False, _inplace_message("backward", upstream_name, up_change, "the upstream gradient: "),
+        function, param = receivers.get(id(upstream_arg), (None, _first_parameter(backward) or upstream_name))
+        return CheckResult(False, _backward_inplace_message(function, f"its upstream argument `{param}`", up_change),
                            "inplace")
-    problem = changed("backward")
-    if problem is not None:  # a CheckResult is falsy when it failed
-        return problem
+    for label, snap, x in snapshots:
+        change = _change(snap, x)
+        if change:
+            function, param = receivers.get(id(x), (None, label))
+            return CheckResult(False, _backward_inplace_message(function, f"its argument `{param}`", change),
+                               "inplace")
     if len(inputs) == 1 and not isinstance(grads, (tuple, list)):
         grads = (grads,)
     if not isinstance(grads, (tuple, list)) or len(grads) != len(inputs):
