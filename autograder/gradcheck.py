@@ -227,7 +227,13 @@ def _factor_hint(c, batch_size=None, per_sample=None, kind="gradient"):
         counts = f" = {n_known * K}" if n_known else ""
         samples = f" = {n_known}" if n_known else ""
         hints.append(f"divided by N*K{counts}, every entry (as np.mean or .size do), where the mean over the "
-                     f"samples divides only by N{samples}: sum over the K = {K} entries of each sample")
+                     f"samples divides only by N{samples}: divide by N, not by N*K (sum over the K = {K} entries "
+                     "of each sample)")
+    elif kind == "value" and n_known and not K and size.numerator == 1 and size.denominator not in (1, N):
+        k = size.denominator  # a loss value of unknown K: np.mean over an (N, k) array is the likely cause
+        hints.append(f"divided by N*K = {n_known * k} if each sample has K = {k} entries (np.mean divides by "
+                     f"every entry), where the mean over the samples divides only by N = {n_known}: "
+                     "divide by N, not by N*K")
     if N and K and size == Fraction(1, N * K):
         hints.append(f"divided by N*K = {N * K}, every entry (as np.mean does), where the sum is needed")
     if kind == "gradient":
