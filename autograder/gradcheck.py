@@ -170,7 +170,7 @@ class CheckResult:
 
     ok: bool
     message: str
-    diagnosis: str = "ok"  # ok | type | shape | transpose | operands | nan | sign | factor | entries | zero | inplace
+    diagnosis: str = "ok"  # ok | type | shape | transpose | operands | nan | sign | factor | entries | zero | inplace | overflow
     max_rel_error: float = float("nan")
     worst_index: tuple | None = None
     analytic_value: float | None = None
@@ -601,10 +601,32 @@ _FP_CAUSES = {
 }
 
 
+_FP_FIXES = {  # numpy's message -> the standard fix
+    "overflow encountered in exp": (
+        "The standard fix: subtract the max before np.exp (a softmax: each row's own max, "
+        "L - L.max(axis=1, keepdims=True); a sigmoid: np.where evaluates both of its branches for every x, so "
+        "an np.exp(-x) in one of them still overflows: compute e = np.exp(-np.abs(x)) once and build both "
+        "cases from it)."),
+    "invalid value encountered in divide": (
+        "Usually a softmax row whose exponentials all underflowed to 0 (0/0) or overflowed to inf (inf/inf): "
+        "subtract each row's own max, L.max(axis=1, keepdims=True), not the global max L.max()."),
+}
+
+
+def _floating_point_sentence(what, err, hint=""):
+    """'softmax(L): numpy raised FloatingPointError (overflow encountered in exp): a value overflowed ...'
+    with the hint, or else the standard fix for that error."""
+    text = str(err)
+    cause = next((v for k, v in _FP_CAUSES.items() if k in text), "a floating-point error")
+    fix = hint or next((v for k, v in _FP_FIXES.items() if k in text), "")
+    return f"{what}: numpy raised FloatingPointError ({text}): {cause}." + (f" {fix}" if fix else "")
+
+
 @contextlib.contextmanager
 def no_overflow(what, hint="", **errstate):
     """Run the block with numpy floating-point errors raised; a FloatingPointError becomes an
-    AssertionError that says what overflowed and how to avoid it.
+    AssertionError that says what overflowed and how to avoid it (the hint, or else the standard
+    fix for that error).
 
         with no_overflow("softmax of logits +-1000", "subtract each row's max"):
             Y_hat = softmax(L)
@@ -616,10 +638,33 @@ def no_overflow(what, hint="", **errstate):
         with np.errstate(**settings):
             yield
     except FloatingPointError as err:
-        text = str(err)
-        cause = next((v for k, v in _FP_CAUSES.items() if k in text), "a floating-point error")
-        raise AssertionError(f"{what}: numpy raised FloatingPointError ({text}): {cause}."
-                             + (f" {hint}" if hint else "")) from None
+        raise AssertionError(_floating_point_sentence(what, err, hint)) from None
+
+
+class _FloatingPointProblem(Exception):
+    """A FloatingPointError during a check, already turned into a sentence."""
+
+
+@contextlib.contextmanager
+def _numerics_of(what):
+    """Overflow and invalid operations (NaN) raise inside the block (underflow to 0 does not, whatever
+    np.seterr says); they leave it as a _FloatingPointProblem that names `what` overflowed."""
+    try:
+        with np.errstate(over="raise", invalid="raise", under="ignore"):
+            yield
+    except FloatingPointError as err:
+        raise _FloatingPointProblem(_floating_point_sentence(what, err)) from None
+
+
+def _floating_point_problems_as_results(check):
+    """check(...) returning a failed CheckResult (diagnosis "overflow") for a _FloatingPointProblem."""
+    @functools.wraps(check)
+    def checked(*args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except _FloatingPointProblem as problem:
+            return CheckResult(False, str(problem), "overflow")
+    return checked
 
 
 # --------------------------------------------------------------------------
@@ -692,6 +737,7 @@ def _first_parameter(f):
         return None
 
 
+@_floating_point_problems_as_results
 def check_gradient(f, x, analytic, *, h=1e-5, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
                    max_entries=DEFAULT_MAX_ENTRIES, seed=0, name="gradient", batch_size=None):
     """Compare an analytic gradient of the scalar function f at x with central differences.
@@ -707,15 +753,18 @@ def check_gradient(f, x, analytic, *, h=1e-5, rtol=DEFAULT_RTOL, atol=DEFAULT_AT
         return CheckResult(False, _shape_message(analytic_shape, shape, name, batch_size), "shape")
     probe = np.array(x, dtype=np.float64)
     before = probe.copy()
-    _call(f, probe, np.ndim(x) == 0 and not isinstance(x, np.ndarray))
+    with _numerics_of(f"{_function_name(f)} at x"):
+        _call(f, probe, np.ndim(x) == 0 and not isinstance(x, np.ndarray))
     change = _change(before, probe)
     if change:
         return CheckResult(False, _inplace_message(_function_name(f), "its argument", change), "inplace")
     indices = _sample_indices(shape, max_entries, seed) if np.prod(shape) > (max_entries or np.inf) else None
-    numeric = numerical_gradient(f, x, h, indices=indices)
+    with _numerics_of(f"{_function_name(f)} at x +- h (central differences)"):
+        numeric = numerical_gradient(f, x, h, indices=indices)
     return compare(analytic, numeric, rtol=rtol, atol=atol, name=name, batch_size=batch_size)
 
 
+@_floating_point_problems_as_results
 def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEFAULT_RTOL,
                    atol=DEFAULT_ATOL, max_entries=DEFAULT_MAX_ENTRIES, seed=0, names=None,
                    input_names=None, upstream_name=None):
@@ -738,7 +787,7 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
 
         check_backward(affine_forward, lambda dZ: affine_backward(dZ, X, W), (X, W, b))
     """
-    caller = sys._getframe(1)
+    caller = sys._getframe(2)  # 1 is the wrapper of _floating_point_problems_as_results
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     names = list(names) if names else [f"d(input {i})" for i in range(len(inputs))]
     if input_names is None:
@@ -756,7 +805,8 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
                 return CheckResult(False, _inplace_message(who, label, change), "inplace")
         return None
 
-    out = np.asarray(forward(*inputs))
+    with _numerics_of("your forward"):
+        out = np.asarray(forward(*inputs))
     problem = changed("forward")
     if problem is not None:  # a CheckResult is falsy when it failed
         return problem
@@ -775,8 +825,9 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
             snapshots.append((label, _snapshot(data), data))
             read_by_backward[label] = data
     upstream_arg = upstream.copy()
-    grads, receivers = _call_watching_parameters(lambda: backward(upstream_arg),
-                                                 [upstream_arg] + [x for _, _, x in snapshots])
+    with _numerics_of("your backward"):
+        grads, receivers = _call_watching_parameters(lambda: backward(upstream_arg),
+                                                     [upstream_arg] + [x for _, _, x in snapshots])
     up_change = _change(upstream, upstream_arg)
     if up_change:
         function, param = receivers.get(id(upstream_arg), (None, _first_parameter(backward) or upstream_name))
@@ -816,7 +867,8 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
             continue
         x_copy = np.array(x, dtype=np.float64)
         indices = _sample_indices(shape, max_entries, seed) if x_copy.size > max_entries else None
-        numeric = numerical_vjp(f_i, x_copy, upstream, h, indices=indices)
+        with _numerics_of(f"your forward at {input_names[i]} +- h (central differences)"):
+            numeric = numerical_vjp(f_i, x_copy, upstream, h, indices=indices)
         operands = {upstream_name: upstream}
         operands.update({input_names[j]: np.asarray(inputs[j]) for j in range(len(inputs)) if j != i})
         operands.update({k: v for k, v in read_by_backward.items() if k not in operands})

@@ -103,6 +103,17 @@ def test_a_floating_point_error_in_a_check_becomes_a_sentence(softmax, words):
     assert gradient.diagnosis == "overflow"
 
 
+def test_a_sigmoid_with_np_where_is_told_that_both_branches_are_evaluated():
+    def sigmoid_where(x):
+        return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
+
+    x = np.array([-1000.0, 0.5, 1000.0])
+    result = check_gradient(lambda v: np.sum(sigmoid_where(v)), x, np.zeros(3), name="d_sigmoid")
+    assert result.diagnosis == "overflow"
+    assert "np.where evaluates both" in result.message and "np.exp(-np.abs(x)) once" in result.message
+    assert "two branches" not in result.message
+
+
 def test_no_overflow_without_a_hint_gives_the_standard_fix():
     with pytest.raises(AssertionError) as error:
         with no_overflow("softmax(L)"):
