@@ -164,9 +164,14 @@ def relative_error(a, b):
 # Diagnosis
 # --------------------------------------------------------------------------
 
-@dataclass
+SHOW_FIGURE_ON_FAILURE = True  # assert_ok() of a failed matrix check draws plot() in a notebook
+
+
+@dataclass(repr=False)
 class CheckResult:
-    """Outcome of a comparison. `bool(result)` is `result.ok`; `str(result)` the message."""
+    """Outcome of a comparison. `bool(result)` is `result.ok`; `str(result)` the message; `repr(result)`
+    one line. `analytic` and `numeric` are the two arrays compared (None after a shape or type
+    failure), NaN where an entry was not sampled; `plot()` draws them."""
 
     ok: bool
     message: str
@@ -176,6 +181,10 @@ class CheckResult:
     analytic_value: float | None = None
     numeric_value: float | None = None
     details: list = field(default_factory=list)
+    analytic: np.ndarray | None = None
+    numeric: np.ndarray | None = None
+    name: str = "gradient"
+    expected_name: str = NUMERICAL
 
     def __bool__(self):
         return self.ok
@@ -183,11 +192,62 @@ class CheckResult:
     def __str__(self):
         return self.message
 
+    def __repr__(self):
+        return f"<CheckResult {'OK' if self.ok else 'FAILED'}: {self.message}>"
+
     def assert_ok(self):
-        """Raise AssertionError carrying the diagnosis unless the check passed."""
+        """Raise AssertionError carrying the diagnosis unless the check passed (in a notebook, a failed
+        check of a matrix first shows plot())."""
         if not self.ok:
+            if SHOW_FIGURE_ON_FAILURE and self.analytic is not None and self.analytic.ndim == 2 \
+                    and min(self.analytic.shape) > 1:
+                _display_in_notebook(self.plot)
             raise AssertionError(self.message)
         return self
+
+    def plot(self):
+        """Heat maps of yours, the expected (numerical) array and yours - expected side by side, with
+        colorbars; the worst entry is circled. Vectors are drawn as one row, arrays of more than two
+        axes as (shape[0], rest). Returns a matplotlib Figure (not shown through pyplot: no window,
+        any backend), or None when there is nothing to draw (a shape or type failure)."""
+        if self.analytic is None or self.numeric is None:
+            return None
+        from matplotlib.figure import Figure
+
+        yours, expected = (np.atleast_2d(a.reshape(a.shape[0], -1) if a.ndim > 2 else a)
+                           for a in (self.analytic, self.numeric))
+        difference = yours - expected
+        values = np.concatenate([yours[np.isfinite(yours)], expected[np.isfinite(expected)], [0.0]])
+        low, high = float(values.min()), float(values.max())
+        spread = float(np.nanmax(np.abs(difference))) if np.isfinite(difference).any() else 0.0
+        fig = Figure(figsize=(11, 3.4), layout="constrained")
+        panels = [(yours, f"yours ({self.name})", "viridis", low, high),
+                  (expected, self.expected_name, "viridis", low, high),
+                  (difference, f"difference yours - {self.expected_name}", "RdBu_r", -spread or -1, spread or 1)]
+        axes = fig.subplots(1, 3)
+        for ax, (data, title, cmap, vmin, vmax) in zip(axes, panels):
+            image = ax.imshow(data, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto", interpolation="nearest")
+            fig.colorbar(image, ax=ax)
+            ax.set_title(title)
+        if self.worst_index is not None and len(self.worst_index) == 2 and not self.ok:
+            axes[2].plot(self.worst_index[1], self.worst_index[0], "o", mfc="none", mec="black", ms=12)
+        fig.suptitle(("OK: " if self.ok else "") + self.message[:120] + ("..." if len(self.message) > 120 else ""),
+                     fontsize="small")
+        return fig
+
+
+def _display_in_notebook(draw):
+    """Show the Figure draw() returns, only in a running IPython kernel (never a window); any failure of
+    the drawing is ignored: the AssertionError that follows is the message that matters."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is None or not hasattr(shell, "kernel"):
+        return
+    try:
+        from IPython.display import display
+        display(draw())
+    except Exception:  # noqa: BLE001 - the picture is a bonus
+        pass
 
 
 def _fmt(v):
@@ -286,6 +346,7 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, name="gra
         return CheckResult(False, _shape_message(actual.shape, expected.shape, name, batch_size, expected_name),
                            "shape")
 
+    arrays = dict(analytic=actual, numeric=expected, name=name, expected_name=expected_name)
     mask = ~np.isnan(expected)
     bad_values = ~np.isfinite(actual) & mask
     if bad_values.any():
@@ -295,11 +356,11 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, name="gra
             f"{name} contains {int(bad_values.sum())} NaN/inf entr{'y' if bad_values.sum() == 1 else 'ies'}, "
             f"first at index {_fmt_index(idx)} (value {actual[idx]}). Usual causes: log(0) or division by 0 "
             "(clip or use the simplified formula), or exp overflow (subtract the max / use a stable form).",
-            "nan", float("inf"), idx, float(actual[idx]), float(expected[idx]))
+            "nan", float("inf"), idx, float(actual[idx]), float(expected[idx]), **arrays)
 
     a, e = actual[mask], expected[mask]
     if a.size == 0:
-        return CheckResult(True, f"{name} OK (no entries to compare).", "ok", 0.0)
+        return CheckResult(True, f"{name} OK (no entries to compare).", "ok", 0.0, **arrays)
     if scale is None:
         scale = max(1.0, float(np.max(np.abs(e))))
     tol = atol * scale + rtol * (np.abs(a) + np.abs(e))
@@ -308,7 +369,7 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, name="gra
     rel = relative_error(a, e)
     positions = np.argwhere(mask)
     worst = tuple(int(i) for i in positions[int(np.argmax(err - tol))])
-    result = CheckResult(True, "", "ok", rel, worst, float(actual[worst]), float(expected[worst]))
+    result = CheckResult(True, "", "ok", rel, worst, float(actual[worst]), float(expected[worst]), **arrays)
 
     if not wrong.any():
         result.message = f"{name} OK: max relative error {rel:.2e} over {a.size} entries."
@@ -883,4 +944,5 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
     summary = ", ".join(f"{n} {r.max_rel_error:.1e}" for n, r in zip(
         [n for n, g in zip(names, grads) if g is not None], results))
     return CheckResult(True, f"backward OK: max relative error per input: {summary}.", "ok",
-                       worst.max_rel_error, worst.worst_index, worst.analytic_value, worst.numeric_value, results)
+                       worst.max_rel_error, worst.worst_index, worst.analytic_value, worst.numeric_value, results,
+                       worst.analytic, worst.numeric, worst.name, worst.expected_name)

@@ -159,6 +159,8 @@ def test_plot_draws_analytic_numeric_and_difference_with_the_wrong_row_marked():
     assert np.allclose(np.delete(difference, 2, axis=0), 0, atol=1e-6)
     assert np.all(np.abs(difference[2]) > 0.5)
     assert len(fig.axes) == 6  # one colorbar per panel
+    (marker,) = panels[2].lines  # the worst entry is circled, in the planted row
+    assert marker.get_ydata()[0] == 2 == result.worst_index[0]
 
 
 def test_plot_of_a_vector_and_of_a_passing_check():
@@ -166,6 +168,15 @@ def test_plot_of_a_vector_and_of_a_passing_check():
     fig = check_gradient(lambda v: np.sum(v ** 2), x, 2 * x).plot()
     assert len([ax for ax in fig.axes if ax.images]) == 3
     assert CheckResult(False, "shape", "shape").plot() is None  # nothing to draw
+
+
+def test_assert_ok_outside_a_notebook_only_raises():
+    """No IPython kernel (pytest, a script): assert_ok draws nothing and raises the message."""
+    import matplotlib.pyplot as plt
+    before = plt.get_fignums()
+    with pytest.raises(AssertionError, match="wrong sign"):
+        check_gradient(lambda M: np.sum(M ** 2), np.ones((3, 3)), -2 * np.ones((3, 3))).assert_ok()
+    assert plt.get_fignums() == before
 
 
 # ------------------------------------------------------------- 5. numerical_vjp differences entry by entry
