@@ -213,6 +213,7 @@ class CheckResult:
         if self.analytic is None or self.numeric is None:
             return None
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
 
         yours, expected = (np.atleast_2d(a.reshape(a.shape[0], -1) if a.ndim > 2 else a)
                            for a in (self.analytic, self.numeric))
@@ -229,6 +230,8 @@ class CheckResult:
             image = ax.imshow(data, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto", interpolation="nearest")
             fig.colorbar(image, ax=ax)
             ax.set_title(title)
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_major_locator(MaxNLocator(integer=True))
         if self.worst_index is not None and len(self.worst_index) == 2 and not self.ok:
             axes[2].plot(self.worst_index[1], self.worst_index[0], "o", mfc="none", mec="black", ms=12)
         fig.suptitle(("OK: " if self.ok else "") + self.message[:120] + ("..." if len(self.message) > 120 else ""),
