@@ -240,15 +240,20 @@ class CheckResult:
 
 
 def _display_in_notebook(draw):
-    """Show the Figure draw() returns, only in a running IPython kernel (never a window); any failure of
-    the drawing is ignored: the AssertionError that follows is the message that matters."""
+    """Show the Figure draw() returns as a PNG, only in a running IPython kernel (never a window, whatever
+    the matplotlib backend); any failure of the drawing is ignored: the AssertionError that follows is
+    the message that matters."""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
     if shell is None or not hasattr(shell, "kernel"):
         return
     try:
-        from IPython.display import display
-        display(draw())
+        import io
+
+        from IPython.display import Image, display
+        png = io.BytesIO()
+        draw().savefig(png, format="png", dpi=72)
+        display(Image(data=png.getvalue(), format="png"))
     except Exception:  # noqa: BLE001 - the picture is a bonus
         pass
 

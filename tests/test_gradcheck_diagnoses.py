@@ -190,3 +190,17 @@ def test_numerical_vjp_differences_each_output_entry_before_weighting():
     np.testing.assert_allclose(numeric, up[0] * (1 - np.tanh(Z) ** 2), rtol=1e-8, atol=1e-9)
     scalar = numerical_vjp(lambda A: np.sum(A ** 2), Z, 1.0)  # a scalar output and upstream still work
     np.testing.assert_allclose(scalar, 2 * Z, rtol=1e-8)
+
+
+def test_assert_ok_in_a_notebook_kernel_shows_the_picture_as_a_png(monkeypatch):
+    import IPython
+    import IPython.display
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: type("Kernel", (), {"kernel": object()})())
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    with pytest.raises(AssertionError, match="wrong sign"):
+        check_gradient(lambda M: np.sum(M ** 2), np.ones((3, 3)), -2 * np.ones((3, 3))).assert_ok()
+    assert len(shown) == 1 and shown[0].data[:4] == b"\x89PNG"
+    with pytest.raises(AssertionError):  # a vector: the message is enough
+        check_gradient(lambda v: np.sum(v ** 2), np.ones(3), -2 * np.ones(3)).assert_ok()
+    assert len(shown) == 1
