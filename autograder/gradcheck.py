@@ -5,7 +5,9 @@ comparisons that explain *why* an analytic gradient disagrees with the numeric
 one: wrong shape (and whether a transpose would fix it), flipped sign, a
 constant factor such as 2, 1/N or 1/K, a missing transpose or swapped factors
 that square shapes hide, a few wrong entries (with their index and both
-values), NaN/inf, or an input modified in place. Two helpers for tests:
+values), NaN/inf, an overflow (with the standard fix), or an input or upstream modified in place
+(named by the student's own parameter). `result.plot()` draws yours, the numeric array and their
+difference as heat maps. Two helpers for tests:
 `no_inplace(f)(*args)` calls f and fails if it changed an argument, and
 `with no_overflow(what, hint): ...` turns a numpy overflow into a message.
 
