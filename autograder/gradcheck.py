@@ -778,7 +778,8 @@ def _has_contents(cell):
 def _call_watching_parameters(call, watched):
     """(call(), {id: (function name, parameter name)}): for each object of `watched`, the first function
     (neither a lambda nor this module's) that received it as a parameter during the call, e.g.
-    ("sigmoid_backward", "dA") for the upstream that `lambda d: sigmoid_backward(d, A)` passes on."""
+    ("sigmoid_backward", "dA") for the upstream that `lambda d: sigmoid_backward(d, A)` passes on.
+    Where sys.setprofile is refused (the grading sandbox's audit hook), the call runs unwatched: {}."""
     ids, found = {id(obj) for obj in watched}, {}
     previous = sys.getprofile()
 
@@ -793,7 +794,10 @@ def _call_watching_parameters(call, watched):
             if key in ids and key not in found:
                 found[key] = (code.co_name, param)
 
-    sys.setprofile(profile)
+    try:
+        sys.setprofile(profile)
+    except Exception:  # noqa: BLE001 - e.g. the grading sandbox forbids it: no names, same check
+        return call(), found
     try:
         result = call()
     finally:
