@@ -139,7 +139,7 @@ def vjp_side_by_side():
     """Accuracy (max relative error against the analytic gradient) and time of numerical_vjp and of the
     entry-wise reference, on the same inputs and upstream."""
     rng = np.random.default_rng(2027)
-    print(f"\nnumerical_vjp beside an entry-wise reference (CS231n eval_numerical_gradient_array), h = 1e-5")
+    print("\nnumerical_vjp beside an entry-wise reference (CS231n eval_numerical_gradient_array), h = 1e-5")
     print(f"{'function':22s} {'checker err':>12s} {'reference err':>14s} {'ratio':>7s} "
           f"{'checker ms':>11s} {'reference ms':>13s} {'time ratio':>10s}")
     worst_ratio, slowest = 0.0, 0.0

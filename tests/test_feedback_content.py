@@ -17,7 +17,6 @@ errors; screenshots are saved in the fixture's temporary directory (its path is 
 """
 
 import html
-import json
 import re
 import shutil
 from pathlib import Path

@@ -24,7 +24,7 @@ import sys
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.course_fixtures import (EX1, _points, _solved, _submit, comment_text, copy_course, formgrade_comment,
+from tests.course_fixtures import (EX1, _solved, _submit, comment_text, copy_course, formgrade_comment,
                                    formgrade_score, full_marks, grade, grade_row, gradebook, make_course,
                                    submission_score)
 from autograder.instructor import course_config
