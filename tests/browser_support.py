@@ -1,12 +1,13 @@
 """Support for tests/test_browser.py: a private JupyterLab server, waits on observable
 conditions (never a bare sleep), and a screenshot whenever a test that drives a page fails.
 
-It is loaded as a pytest plugin by tests/test_browser.py (``pytest_plugins``) for its
+It is loaded as a pytest plugin by the browser tests (``pytest_plugins``) for its ``browser`` fixture and its
 ``pytest_runtest_makereport`` hook; the hook only acts on tests that use a ``page`` fixture.
 """
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,34 @@ from autograder.instructor.nbgrader_cli import nbgrader_env
 # (windowingMode "none"; JupyterLab 4's default skips rendering cells out of view, so
 # their inner text is empty), and no news/update toast covers the page.
 SETTINGS_DIR = Path(__file__).with_name("browser_settings")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PAGE_LOAD = 180  # upper bounds (seconds) for a page load and for one action on a busy 2-core machine
+ACTION = 60
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, through Playwright (one per test module)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                                     timeout=PAGE_LOAD * 1000)
+        yield chromium
+        chromium.close()
+
+
+def new_page(context):
+    """A page of `context` (default timeouts set here) that records its console and page errors
+    in page.console_log, for the failure evidence."""
+    context.set_default_timeout(ACTION * 1000)
+    context.set_default_navigation_timeout(PAGE_LOAD * 1000)
+    page = context.new_page()
+    page.console_log = []
+    page.on("console", lambda message: page.console_log.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: page.console_log.append(f"pageerror: {error}"))
+    return page
 
 
 def wait_until(condition, timeout, what, pause=None):

@@ -19,30 +19,25 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from autograder.instructor.nbgrader_cli import run_nbgrader
 
 pytest.register_assert_rewrite("tests.browser_support")
-from tests.browser_support import LabServer, wait_until  # noqa: E402
+from tests.browser_support import PAGE_LOAD, LabServer, new_page, wait_until  # noqa: E402
 
 pytest_plugins = ["tests.browser_support"]  # its screenshot-on-failure hook
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ASSIGNMENT = "ex01_differentiation"
 NOTEBOOK = f"exercises/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Upper bounds (seconds), a few times what a 2-core machine busy with other work takes
 # (busy: nbgrader db add ~55 s, server start ~30 s, page + kernel ~10 s, Run All ~10 s);
 # each wait ends as soon as its condition holds.
 NBGRADER = 300
 SERVER_START = 180
-PAGE_LOAD = 180
 KERNEL_READY = 180
 RUN_ALL = 300
-ACTION = 60
 IDLE = "idle"
 
 
@@ -58,26 +53,12 @@ def lab(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                     timeout=PAGE_LOAD * 1000)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def page(browser, tmp_path):
     """A fresh browser context per test; on failure the hook in browser_support saves
     failure-<phase>.png/.html/-console.txt into tmp_path before this closes it."""
     context = browser.new_context(viewport={"width": 1400, "height": 1200})
-    context.set_default_timeout(ACTION * 1000)
-    context.set_default_navigation_timeout(PAGE_LOAD * 1000)
-    page = context.new_page()
-    page.console_log = []
-    page.on("console", lambda message: page.console_log.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: page.console_log.append(f"pageerror: {error}"))
+    page = new_page(context)
     yield page
     context.close()
 

@@ -17,25 +17,21 @@ network. Screenshots go to the test's temporary directory; on failure `failure-c
 
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 import time
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.course_fixtures import (EX1, _points, _solved, _submit, comment_text, full_marks, grade_row,
                                    make_course, submission_score)
 
 pytest.register_assert_rewrite("tests.browser_support")
-from tests.browser_support import LabServer, wait_until  # noqa: E402
+from tests.browser_support import ACTION, PAGE_LOAD, LabServer, new_page, wait_until  # noqa: E402
 
 pytest_plugins = ["tests.browser_support"]  # its screenshot-on-failure hook
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STUDENT = "alice"
 CELL, ANSWER = "test_d_power", "d_power"  # the test cell given a manual score, the answer cell commented
 MANUAL = 0.5
@@ -44,8 +40,6 @@ COMMENT = "Correct; now say why x**(c-1) needs x > 0 for a non-integer c."
 # soon as its condition holds.
 GRADE = 600
 SERVER_START = 180
-PAGE_LOAD = 180
-ACTION = 60
 SAVE = 60
 
 
@@ -74,28 +68,14 @@ def lab(course, tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                     timeout=PAGE_LOAD * 1000)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def page(browser, tmp_path):
     """A fresh browser context; only 127.0.0.1 and file:// are reachable (a CDN request fails
     at once instead of holding a page's load event). On failure the hook in browser_support
     saves failure-<phase>.png/.html/-console.txt into tmp_path before this closes it."""
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
-    context.set_default_timeout(ACTION * 1000)
-    context.set_default_navigation_timeout(PAGE_LOAD * 1000)
     context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
-    page = context.new_page()
-    page.console_log = []
-    page.on("console", lambda message: page.console_log.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: page.console_log.append(f"pageerror: {error}"))
+    page = new_page(context)
     expect.set_options(timeout=ACTION * 1000)  # for this test only (Playwright's default is 5 s)
     try:
         yield page
