@@ -47,12 +47,13 @@ from sqlalchemy.exc import SAWarning
 
 from autograder.instructor import course_config, isolation, job_files
 from autograder.instructor.class_report import build_class_report
+from autograder.instructor.job_steps import score_from_verdicts
 from autograder.instructor.judge import NOTEBOOK_BUDGET
 from autograder.instructor.nbgrader_cli import nbgrader_env, put_bin_on_path, run_nbgrader
 from autograder.instructor.normalize import normalize_submission
 from autograder.instructor.release import assignments_in
 from autograder.instructor.submissions import Problem, discover, import_lms
-from autograder.notebook_code import grade_id, notebook_code_cells, tested_function
+from autograder.notebook_code import grade_id, notebook_code_cells
 
 STATE_FILE = ".autograder-state.json"
 REPORT_FILE = "report.html"
@@ -308,8 +309,7 @@ def merge(db_url, course, outcome, changed, report):
         submission = gb.update_or_create_submission(outcome.assignment, outcome.student)
         for notebook in submission.notebooks:
             for grade in notebook.grades:
-                passed = outcome.verdicts.get(tested_function(grade.name), {}).get("passed") is True
-                grade.auto_score = grade.max_score if passed else 0.0
+                score_from_verdicts(grade, outcome.verdicts)
                 if grade.manual_score is None:
                     grade.needs_manual_grade = False
                 else:  # kept; flagged while a review is due: still pending, or the student's code changed

@@ -24,6 +24,12 @@ from autograder.notebook_code import tested_function
 NBGRADER_ARGS = ["*", "--force", "--CourseDirectory.source_directory=source"]
 
 
+def score_from_verdicts(grade, verdicts):
+    """A test cell's auto_score: its maximum if the battery of its function passed, else 0."""
+    passed = verdicts.get(tested_function(grade.name), {}).get("passed") is True
+    grade.auto_score = grade.max_score if passed else 0.0
+
+
 def apply_grades(db_url, submissions):
     """Test cell points from the verdicts; the course's manual scores, extra credit and comments (for the feedback)."""
     with Gradebook(db_url) as gb:
@@ -34,8 +40,7 @@ def apply_grades(db_url, submissions):
                 continue  # autograde could not process it: the job reports that
             manual = sub.get("manual", {})
             for grade in notebook.grades:
-                passed = sub["verdicts"].get(tested_function(grade.name), {}).get("passed") is True
-                grade.auto_score = grade.max_score if passed else 0.0
+                score_from_verdicts(grade, sub["verdicts"])
                 grade.manual_score = manual.get("scores", {}).get(grade.name)
                 grade.extra_credit = manual.get("extra_credit", {}).get(grade.name)
                 grade.needs_manual_grade = False
