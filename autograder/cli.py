@@ -1,23 +1,14 @@
-"""Command line: python -m autograder {check,release,grade,demo,gradcheck-demo}.
+"""The course's command line: python -m autograder COMMAND (COMMAND --help for its options).
 
-`check` and `gradcheck-demo` are for students; the others are for instructors
-and import the instructor side only when they run.
+`check` and `gradcheck-demo` are for students; `release`, `grade` and `demo` for instructors:
+they exist only where `autograder.instructor` does (not in the student bundle,
+whose --help lists the student commands alone) and import it only when they run.
 """
 
 import argparse
-import importlib
+import importlib.util
 import sys
 from pathlib import Path
-
-
-def _instructor(module):
-    """Import an instructor module, with a clear message in the student bundle (which has none)."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if "autograder.instructor" not in str(exc):
-            raise
-        sys.exit("this command is for instructors: the instructor tools are not part of the student bundle")
 
 
 def _check(args):
@@ -26,13 +17,14 @@ def _check(args):
 
 
 def _release(args):
-    zip_path = _instructor("autograder.instructor.release").build_release(Path(args.course), Path(args.output))
+    from autograder.instructor.release import build_release
+    zip_path = build_release(Path(args.course), Path(args.output))
     print(f"release regenerated in {Path(args.course) / 'exercises'}; student bundle: {zip_path}")
     return 0
 
 
 def _grade(args):
-    grading = _instructor("autograder.instructor.grading")
+    from autograder.instructor import grading
     from autograder.instructor.course_config import CourseConfigError
     from autograder.instructor.isolation import IsolationUnavailable
     try:
@@ -61,7 +53,8 @@ def _grade(args):
 
 
 def _demo(args):
-    return _instructor("autograder.instructor.demo").main(Path(args.course_dir))
+    from autograder.instructor.demo import main as demo_main
+    return demo_main(Path(args.course_dir))
 
 
 def _gradcheck_demo(args):
@@ -78,6 +71,14 @@ def build_parser():
     p.add_argument("--timeout", type=int, default=60, help="seconds per cell")
     p.set_defaults(func=_check)
 
+    p = sub.add_parser("gradcheck-demo", help="the gradient checker on the affine layer")
+    p.set_defaults(func=_gradcheck_demo)
+    if importlib.util.find_spec("autograder.instructor") is not None:
+        _add_instructor_commands(sub)
+    return parser
+
+
+def _add_instructor_commands(sub):
     p = sub.add_parser("release", help="regenerate exercises/ and build dist/student-release.zip")
     p.add_argument("--course", default=".", help="course root (default: .)")
     p.add_argument("--output", default="dist/student-release.zip")
@@ -100,10 +101,6 @@ def build_parser():
     p = sub.add_parser("demo", help="the instructor pipeline end to end on a synthetic class")
     p.add_argument("--course-dir", default="demo-course", help="scratch course directory (recreated)")
     p.set_defaults(func=_demo)
-
-    p = sub.add_parser("gradcheck-demo", help="the gradient checker on the affine layer")
-    p.set_defaults(func=_gradcheck_demo)
-    return parser
 
 
 def main(argv=None):

@@ -36,6 +36,12 @@ class FunctionStatus:
     def line(self):
         return f"{self.name:28s} {self.status}" + (f": {self.detail}" if self.detail else "")
 
+    def __repr__(self):
+        return f"<{self.name}: {self.status}>"
+
+    def _ipython_display_(self):
+        """Shown as a cell's result: nothing, since check() printed the line already."""
+
 
 def _test_cells(nb):
     for cell in nb.cells:
@@ -102,7 +108,8 @@ def _find_test_source(name, folder):
 
 
 def check(name, namespace=None):
-    """Run the public tests of `name` in the notebook's namespace; prints and returns a FunctionStatus."""
+    """Run the public tests of `name` in the notebook's namespace; prints its line and returns its
+    FunctionStatus (which, as a cell's last line, adds no second copy of the line)."""
     if namespace is None:
         namespace = sys._getframe(1).f_globals
     source = _find_test_source(name, Path.cwd())

@@ -210,6 +210,14 @@ def test_unzipped_bundle_self_check_says_not_implemented(bundle, tmp_path):
     assert proc.returncode == 1
     lines = [line for line in proc.stdout.splitlines() if line.startswith("  ")]
     assert lines and all(line.rstrip().endswith("not implemented yet") for line in lines), proc.stdout
+    usage = subprocess.run([sys.executable, "-m", "autograder", "--help"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert usage.returncode == 0 and listed_commands(usage.stdout) == {"check", "gradcheck-demo"}, usage.stdout
     grade = subprocess.run([sys.executable, "-m", "autograder", "grade"], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=120)
-    assert grade.returncode != 0 and "not part of the student bundle" in grade.stderr
+    assert grade.returncode != 0 and "invalid choice: 'grade'" in grade.stderr
+
+
+def listed_commands(usage):
+    """The subcommands `python -m autograder --help` lists (its {a,b,...} line)."""
+    return set(re.search(r"\{([\w,-]+)\}", usage).group(1).split(","))

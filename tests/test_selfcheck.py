@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+from nbclient import NotebookClient
 import pytest
 
 from autograder.selfcheck import FAILED, NOT_IMPLEMENTED, PASSED, check, check_notebook
@@ -30,6 +31,15 @@ def _with_answers(tmp_path, answers, assignment=A):
     path = tmp_path / f"{assignment}.ipynb"
     nbformat.write(nb, path)
     return path
+
+
+RIGHT_D_POWER = "\ndef d_power(x, c):\n    return c * x ** (c - 1)\n"
+
+
+def _setup():
+    """The source of the release's set-up cell (imports)."""
+    return next(c.source for c in nbformat.read(RELEASE, as_version=4).cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
 
 
 def test_release_is_all_not_implemented():
@@ -59,9 +69,7 @@ def test_in_notebook_check_runs_one_functions_public_tests(tmp_path, monkeypatch
     shutil.copy(RELEASE, tmp_path / RELEASE.name)
     monkeypatch.chdir(tmp_path)
     namespace = {}
-    setup = next(c.source for c in nbformat.read(RELEASE, as_version=4).cells
-                 if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
-    exec(setup + "\ndef d_power(x, c):\n    return c * x ** (c - 1)\n", namespace)
+    exec(_setup() + RIGHT_D_POWER, namespace)
     assert check("d_power", namespace).status == PASSED
     exec("def d_power(x, c):\n    return c * x ** c\n", namespace)
     assert check("d_power", namespace).status == FAILED
@@ -124,3 +132,15 @@ def test_public_tests_name_in_place_changes_and_explain_overflow(tmp_path, assig
             assert word in statuses[name].detail, f"{name}: {word!r} not in {statuses[name].detail}"
         assert "derivative" not in statuses[name].detail or name.endswith("backward")
     assert all(s.status == PASSED for name, s in statuses.items() if name not in bugs)
+
+
+def test_check_as_a_cells_last_line_shows_its_status_once(tmp_path):
+    """Issue 16: `check("x")` ending a cell printed its line and then showed its return value's repr."""
+    shutil.copy(RELEASE, tmp_path / RELEASE.name)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(_setup() + RIGHT_D_POWER + "from autograder.selfcheck import check\n"
+                                          "check('d_power')")]
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = nb.cells[0].outputs
+    assert [o.output_type for o in outputs] == ["stream"], outputs
+    assert outputs[0].text.split() == ["d_power", PASSED]
