@@ -32,6 +32,8 @@ import logging
 import re
 from pathlib import Path
 
+import numpy as np
+
 from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
@@ -151,38 +153,49 @@ class MathError(ValueError):
     """mathtext could not typeset an expression."""
 
 
+@functools.lru_cache(maxsize=1)
+def _text_to_path():
+    """matplotlib's glyph-outline builder (one per process: its parse cache is per instance)."""
+    from matplotlib.textpath import TextToPath
+    return TextToPath()
+
+
+def _path_data(vertices, codes, baseline):
+    """SVG path data for a matplotlib path whose y axis points up, with y = 0 at `baseline` px from the top."""
+    from matplotlib.path import Path as MplPath
+
+    letters = {MplPath.MOVETO: "M", MplPath.LINETO: "L", MplPath.CURVE3: "Q", MplPath.CURVE4: "C"}
+    parts = []
+    for points, code in MplPath(vertices, codes).iter_segments(simplify=False, curves=True):
+        if code == MplPath.CLOSEPOLY:
+            parts.append("Z")
+            continue
+        xy = points.reshape(-1, 2)
+        parts.append(letters[code] + " ".join(f"{x:.2f} {baseline - y:.2f}" for x, y in xy))
+    return "".join(parts)
+
+
 @functools.lru_cache(maxsize=4096)
 def _svg(mathtext: str):
-    """(svg bytes, width, height, depth in points at FONT_SIZE) for a mathtext string (without $)."""
-    import io
-
+    """(svg bytes, width, height, depth in points at FONT_SIZE) for a mathtext string (without $):
+    the glyph outlines of matplotlib's mathtext layout as one SVG path (one parse, no figure)."""
     import matplotlib
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-    from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
-    from matplotlib.mathtext import MathTextParser
 
-    source = f"${mathtext}$"
-    with matplotlib.rc_context({"mathtext.fontset": "cm", "svg.fonttype": "path", "svg.hashsalt": "feedback",
-                                "text.usetex": False}):
-        prop = FontProperties(size=FONT_SIZE, math_fontfamily="cm")
-        try:
-            width, height, depth, _, _ = MathTextParser("path").parse(source, dpi=72, prop=prop)
+    text_to_path, source = _text_to_path(), f"${mathtext}$"
+    prop = FontProperties(size=text_to_path.FONT_SCALE, math_fontfamily="cm")
+    with matplotlib.rc_context({"mathtext.fontset": "cm"}):
+        try:  # the layout's box, then its outlines (the second call reuses the parse)
+            width, height, depth, _, _ = text_to_path.mathtext_parser.parse(source, text_to_path.DPI, prop)
+            vertices, codes = text_to_path.get_text_path(prop, source, ismath=True)
         except Exception as exc:  # pyparsing errors, unknown symbols
             raise MathError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
-        width, height = max(float(width), 1.0), max(float(height), 1.0)
-        fig = Figure(figsize=(width / 72, height / 72), dpi=72)
-        FigureCanvasSVG(fig)
-        fig.patch.set_visible(False)
-        fig.text(0, depth / height, source, fontproperties=prop, color="#111")
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="svg", dpi=72, transparent=True,
-                    metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    svg = buffer.getvalue().decode("utf-8")
-    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)  # the TeX source, echoed by matplotlib
-    svg = re.sub(r"^<\?xml[^>]*>\s*<!DOCTYPE[^>]*>\s*", "", svg, flags=re.S)
-    svg = re.sub(r"\s*\n\s*", " ", svg).strip()
-    return svg.encode("utf-8"), width, height, float(depth)
+    scale = FONT_SIZE / text_to_path.FONT_SCALE
+    width, height, depth = max(float(width) * scale, 1.0), max(float(height) * scale, 1.0), float(depth) * scale
+    data = _path_data(np.asarray(vertices, dtype=float).reshape(-1, 2) * scale, codes, height - depth)
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.3f}pt" height="{height:.3f}pt" '
+           f'viewBox="0 0 {width:.3f} {height:.3f}"><path d="{data}" fill="#111"/></svg>')
+    return svg.encode("utf-8"), width, height, depth
 
 
 def _img(tex_source, mathtext, display):

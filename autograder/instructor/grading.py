@@ -277,12 +277,13 @@ def _template_ids(templates):
 
 
 def _batches(submissions, jobs):
-    """`jobs` groups of about the same size, mixing assignments; each group is graded by one
-    nbgrader run (its start-up of a few seconds is paid once per group, not per notebook)."""
-    groups = [[] for _ in range(max(1, jobs))]
-    for i, sub in enumerate(sorted(submissions, key=lambda s: (s.assignment, s.student))):
-        groups[i % len(groups)].append(sub)
-    return [g for g in groups if g]
+    """`jobs` groups of about the same size, each a contiguous run of the submissions sorted by
+    assignment: a group is graded by one nbgrader run (its start-up of a few seconds is paid once
+    per group, not per notebook) and typesets the feedback math of as few assignments as possible."""
+    ordered = sorted(submissions, key=lambda s: (s.assignment, s.student))
+    count = max(1, min(jobs, len(ordered)))
+    return [group for i in range(count)
+            if (group := ordered[i * len(ordered) // count:(i + 1) * len(ordered) // count])]
 
 
 # --------------------------------------------------------------------------- merge (main process only)
