@@ -4,9 +4,15 @@ Each mutant is a complete answer cell: the solution cell with one planted bug (`
 definition (`d`). The judge runs the battery of the mutated function only (tests.mutation.verdict_with).
 """
 
+import nbformat
+import numpy as np
+
+from autograder.instructor.batteries import load_battery
+from autograder.instructor.batteries.ex05_backprop import TRAINING
+from autograder.instructor.reference import ex05_backprop as ref
+from autograder.sandbox import probes
+from tests.mutation import ROOT, diagnosis_test, mutation_tests, solution_cells
 from tests.mutation import define as d
-from tests.mutation import diagnosis_test
-from tests.mutation import mutation_tests, solution_cells
 
 A = "ex05_backprop"
 
@@ -30,6 +36,7 @@ MUTANTS = {
     ],
     "init_mlp": [
         edit("init_mlp", "np.random.default_rng(seed)", "np.random.default_rng()"),        # ignores the seed
+        edit("init_mlp", "np.random.default_rng(seed)", "np.random.default_rng(0)"),       # ... one fixed seed
         edit("init_mlp", 'params[f"b{i}"] = np.zeros(fan_out)', 'params[f"b{i}"] = np.ones(fan_out)'),
         edit("init_mlp", "rng.standard_normal((fan_in, fan_out))", "rng.standard_normal((fan_out, fan_in))"),
         edit("init_mlp", "rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)",
@@ -66,10 +73,20 @@ MUTANTS = {
         edit("mlp_backward", "grads = {}", "grads = params"),                               # writes into params
     ],
     "mlp_loss": [
-        d("mlp_loss", "params, X, Y", "Y_hat, _ = mlp_forward(params, X)\nreturn float(-np.sum(Y * np.log(Y_hat)))"),
-        d("mlp_loss", "params, X, Y", "Y_hat, _ = mlp_forward(params, X)\nreturn float(np.mean((Y - Y_hat) ** 2))"),
-        d("mlp_loss", "params, X, Y", "Y_hat, _ = mlp_forward(params, X)\nreturn float(-np.mean(Y * np.log(Y_hat)))"),
-        d("mlp_loss", "params, X, Y", "Y_hat, _ = mlp_forward(params, X)\nreturn float(np.sum(Y * np.log(Y_hat)) / len(X))"),
+        edit("mlp_loss", "return float(-np.sum(Y * log_Y_hat) / X.shape[0])",
+             "return float(-np.sum(Y * log_Y_hat))"),                                       # no 1/N
+        edit("mlp_loss", "return float(-np.sum(Y * log_Y_hat) / X.shape[0])",
+             "return float(np.mean((Y - Y_hat) ** 2))"),                                    # the MSE
+        edit("mlp_loss", "return float(-np.sum(Y * log_Y_hat) / X.shape[0])",
+             "return float(-np.mean(Y * log_Y_hat))"),                                      # divides by N * K
+        edit("mlp_loss", "return float(-np.sum(Y * log_Y_hat) / X.shape[0])",
+             "return float(np.sum(Y * log_Y_hat) / X.shape[0])"),                           # sign
+        edit("mlp_loss", "Y_hat, _ = mlp_forward(params, X, activation)",
+             "Y_hat, _ = mlp_forward(params, X)"),                                          # ignores the activation
+        d("mlp_loss", "params, X, Y", "Y_hat, _ = mlp_forward(params, X)\n"
+                                      "return float(-np.sum(Y * np.log(Y_hat)) / len(X))"),  # no activation argument
+        d("mlp_loss", 'params, X, Y, activation="relu"',                                     # nan when Y_hat is 0
+          "Y_hat, _ = mlp_forward(params, X, activation)\nreturn -(Y * np.log(Y_hat)).sum() / len(X)"),
     ],
     "sgd_step": [
         d("sgd_step", "params, grads, lr", "for k in params:\n    params[k] -= lr * grads[k]\nreturn params"),  # in place
@@ -101,6 +118,19 @@ MUTANTS = {
              "params = sgd_step(params, mlp_backward(params, cache, Y), lr)"),             # all labels, batch cache
         edit("train_mlp", "    for _ in range(epochs):\n",
              "    for _ in range(epochs):\n        params = init_mlp(layer_sizes, seed)\n"),  # restarts every epoch
+    ],
+    "residual_backward": [
+        edit("residual_backward", "dX = dY + dZ @ W.T", "dX = dY"),                          # the skip path only
+        edit("residual_backward", "dX = dY + dZ @ W.T", "dX = dZ @ W.T"),                    # the relu path only
+        edit("residual_backward", "dX = dY + dZ @ W.T",                                      # paths overwritten
+             "dX = np.zeros_like(X)\n    for path in (dY, dZ @ W.T):\n        dX = path"),
+        edit("residual_backward", "dZ = dY * (X @ W > 0)", "dZ = dY * (X > 0)"),             # mask on X
+        edit("residual_backward", "dZ = dY * (X @ W > 0)", "dZ = dY * (dY > 0)"),            # mask on dY
+        edit("residual_backward", "dZ = dY * (X @ W > 0)", "dZ = dY"),                       # no relu mask
+        edit("residual_backward", "dX = dY + dZ @ W.T", "dX = dY + dZ @ W"),                 # W, not W^T
+        edit("residual_backward", "dW = X.T @ dZ", "dW = dZ.T @ X"),                         # dW transposed
+        edit("residual_backward", "dW = X.T @ dZ", "dW = X.T @ dY"),                         # dW without the mask
+        edit("residual_backward", "dZ = dY * (X @ W > 0)", "dZ = dY\n    dZ *= X @ W > 0"),   # dY masked in place
     ],
 }
 
@@ -152,8 +182,18 @@ CORRECT = {
              '{"relu": (A > 0) * 1.0, "sigmoid": A - A ** 2, "tanh": 1 - A * A}[cache["activation"]])'),
     ],
     "mlp_loss": [
-        d("mlp_loss", "params, X, Y", "P, _ = mlp_forward(params, X)\nreturn -np.mean(np.log(P[Y.astype(bool)]))"),
-        d("mlp_loss", "params, X, Y", "P = mlp_forward(params, X)[0]\nreturn np.array(-np.mean(np.sum(Y * np.log(P), axis=1)))"),
+        d("mlp_loss", 'params, X, Y, activation="relu"',                                     # the true classes only
+          "P, _ = mlp_forward(params, X, activation)\nreturn -np.mean(np.log(P[Y.astype(bool)]))"),
+        d("mlp_loss", 'params, X, Y, activation="relu"',                                     # clipped, a 0-d array
+          "P = mlp_forward(params, X, activation=activation)[0]\n"
+          "return np.array(-np.mean(np.sum(Y * np.log(np.clip(P, 1e-12, 1.0)), axis=1)))"),
+        d("mlp_loss", 'params, X, Y, activation="relu"',                                     # np.where-masked log
+          "P, _ = mlp_forward(params, X, activation)\nreturn -np.sum(np.where(Y == 1, np.log(P), 0.0)) / len(X)"),
+        d("mlp_loss", 'params, X, Y, activation="relu"',                                     # log-softmax of logits
+          "n = len(params) // 2\nA = X\nfor i in range(1, n):\n"
+          "    A = _ACTIVATIONS[activation](A @ params[f'W{i}'] + params[f'b{i}'])\n"
+          "Z = A @ params[f'W{n}'] + params[f'b{n}']\nlog_P = Z - np.logaddexp.reduce(Z, axis=1, keepdims=True)\n"
+          "return float(-np.sum(Y * log_P) / len(X))"),
     ],
     "sgd_step": [
         d("sgd_step", "params, grads, lr", "new = {}\nfor k, v in params.items():\n    new[k] = v.copy()\n"
@@ -169,8 +209,9 @@ CORRECT = {
           "    yield (X[idx[start:start + batch_size]], Y[idx[start:start + batch_size]])\n    start += batch_size"),
     ],
     "train_mlp": [
-        edit("train_mlp", "history.append(float(-np.sum(Y * np.log(Y_hat)) / X.shape[0]))",
-             "history.append(-np.mean(np.sum(Y * np.log(Y_hat), axis=1)))"),
+        edit("train_mlp", "history.append(mlp_loss(params, X, Y, activation))",
+             "Y_hat, _ = mlp_forward(params, X, activation)\n"
+             "        history.append(-np.mean(np.sum(Y * np.log(Y_hat), axis=1)))"),
         d("train_mlp", 'X, Y, layer_sizes, lr, epochs, batch_size, seed=0, activation="relu"',
           # the mean of the minibatch losses during the epoch, another minibatch seed, a numpy history
           "params = init_mlp(layer_sizes, seed=seed)\nrng = np.random.default_rng(seed + 1)\n"
@@ -179,6 +220,19 @@ CORRECT = {
           "        total += -np.sum(Yb * np.log(P))\n        grads = mlp_backward(params, cache, Yb)\n"
           "        params = sgd_step(params, grads, lr)\n    history[epoch] = total / len(X)\nreturn params, history"),
     ],
+    "residual_backward": [
+        d("residual_backward", "dY, X, W",
+          "Z = X @ W\ndZ = np.where(Z > 0, dY, 0.0)\nreturn dY + dZ @ W.T, X.T @ dZ"),
+        edit("residual_backward", "dZ = dY * (X @ W > 0)", "dZ = (X @ W > 0) * dY"),
+        d("residual_backward", "dY, X, W",                                                   # einsum, a list
+          "dZ = (np.einsum('ni,ij->nj', X, W) > 0) * dY\n"
+          "return [dY + np.einsum('nj,ij->ni', dZ, W), np.einsum('ni,nj->ij', X, dZ)]"),
+        d("residual_backward", "dY, X, W",                                                   # a float mask, += on a copy
+          "mask = np.heaviside(X @ W, 0.0)\ndX = dY.copy()\ndX += (dY * mask) @ W.T\n"
+          "return dX, X.T @ (dY * mask)"),
+        d("residual_backward", "dY, X, W",                                                   # the relu's output as mask
+          "dZ = dY * (np.maximum(X @ W, 0) != 0)\nreturn np.add(dY, np.dot(dZ, W.T)), np.dot(X.T, dZ)"),
+    ],
 }
 
 
@@ -186,9 +240,36 @@ CORRECT = {
  test_correct_variant_is_accepted, test_solution_passes_whole_battery_quickly) = mutation_tests(A, MUTANTS, CORRECT)
 
 
-# Each verdict names the argument changed in place.
+# Each verdict names the mistake: the argument changed in place, the missing path, the nan of 0 * log 0.
 DIAGNOSES = [
     ("sgd_step", d("sgd_step", "params, grads, lr", "for k in params:\n    params[k] -= lr * grads[k]\nreturn params"),
      ["argument params was modified in place"], ["argument 1"]),
+    ("residual_backward", MUTANTS["residual_backward"][0], ["dX", "two paths", "sum of their gradients"], ["dW"]),
+    ("residual_backward", MUTANTS["residual_backward"][1], ["dX equals dZ @ W.T", "missing term", "two paths"], []),
+    ("residual_backward", MUTANTS["residual_backward"][7], ["dW equals the TRANSPOSE"], []),
+    ("residual_backward", MUTANTS["residual_backward"][-1], ["argument dY was modified in place"], []),
+    ("mlp_loss", MUTANTS["mlp_loss"][-1], ["NaN", "0 * log 0 counts as 0"], []),
+    ("init_mlp", MUTANTS["init_mlp"][0], ["two calls with seed=0 gave different weights"], []),
+    ("init_mlp", MUTANTS["init_mlp"][1], ["seed=0 and seed=7 gave the same weights"], []),
 ]
 test_diagnosis_names_the_mistake = diagnosis_test(A, DIAGNOSES)
+
+
+def test_each_init_mlp_case_judges_the_seed_on_its_own():
+    """Every init_mlp case, checked alone and in any order, accepts the reference and rejects an init_mlp that
+    ignores its seed (a fresh or a fixed one): no state is shared between the cases."""
+    unseeded = lambda layer_sizes, seed=0: ref.init_mlp(layer_sizes, int(np.random.default_rng().integers(1 << 30)))  # noqa: E731
+    fixed = lambda layer_sizes, seed=0: ref.init_mlp(layer_sizes, 0)  # noqa: E731
+    for case in reversed(load_battery(A).iter_cases("init_mlp")):
+        def verdict(init_mlp, case=case):
+            return case.check(probes.PROBES[case.probe]({"init_mlp": init_mlp}, *case.args))
+        assert verdict(ref.init_mlp) is None, case.description
+        assert verdict(unseeded) and verdict(fixed), case.description
+
+
+def test_the_notebook_states_the_hidden_training_settings():
+    """The markdown above train_mlp names every setting of the hidden training run, as the battery uses it."""
+    cells = nbformat.read(ROOT / "solutions" / A / f"{A}.ipynb", as_version=4).cells
+    text = cells[next(i for i, c in enumerate(cells) if "def train_mlp(" in c.source) - 1].source
+    missing = [f"`{key}={value}`" for key, value in TRAINING.items() if f"`{key}={value}`" not in text]
+    assert not missing, f"the markdown before train_mlp does not state {missing}"

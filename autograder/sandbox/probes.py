@@ -82,6 +82,15 @@ def call(ns, name, args=(), kwargs=None):
     return {"value": value, "args_after": [_plain(a) for a in live_args]}
 
 
+def call_each(ns, name, args, kwargs_list):
+    """[name(*args, **kwargs) for kwargs in kwargs_list]: several calls in one case (e.g. init_mlp twice with
+    one seed and once with another), so that the case alone can tell whether the results are reproducible."""
+    live_args = resolve(list(args))
+    function = _lookup(ns, name)
+    value = [function(*live_args, **resolve(kwargs)) for kwargs in kwargs_list]
+    return {"value": value, "args_after": [_plain(a) for a in live_args]}
+
+
 def call_part(ns, name, args, index):
     """name(*args)[index]: one part of a tuple result (e.g. Y_hat of mlp_forward; its cache stays here)."""
     live_args = resolve(list(args))
@@ -129,6 +138,7 @@ def forward_backward(ns, params, X, Y, activation):
 
 PROBES = {
     "call": call,
+    "call_each": call_each,
     "call_part": call_part,
     "call_returned": call_returned,
     "module_roundtrip": module_roundtrip,

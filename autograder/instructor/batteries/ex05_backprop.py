@@ -1,23 +1,29 @@
 """Hidden battery for ex05_backprop.
 
 - scalar_chain_grads: reference and numeric gradient of the four-parameter chain;
-- init_mlp: keys, shapes, zero biases, fan-in scaled random weights, reproducible per seed;
+- init_mlp: keys, shapes, zero biases, fan-in scaled random weights, reproducible per seed (each case calls
+  init_mlp twice with one seed and once with another, so its verdict depends on no other case);
 - mlp_forward: Y_hat for depth 1 to 4 with each activation (the last layer affine + softmax), stable at huge logits;
 - mlp_backward: the student's mlp_forward then mlp_backward on its own cache (probe `forward_backward`), compared
   with the reference gradients AND numeric gradients of the reference mean CCE, depth 1 to 4, each activation
   (relu networks are drawn with every hidden pre-activation at least 1e-3 away from the kink); params unchanged;
-- mlp_loss (default activation relu), sgd_step (new dict, arguments unchanged, pairs by key),
-  minibatches (the order of rng.permutation(N), last partial batch kept);
-- train_mlp: the student's training loop on a 3-class spiral (300 points, seed not used in the notebook);
-  >= 95 % training accuracy (reference forward on the returned params) within 30 s, one finite loss per epoch,
-  last < first.
+- mlp_loss: the default activation (relu), sigmoid and tanh, and a wrong class whose probability underflows to
+  exactly 0 (0 * log 0 counts as 0: finite and exact);
+- sgd_step (new dict, arguments unchanged, pairs by key), minibatches (the order of rng.permutation(N), last
+  partial batch kept);
+- train_mlp: the student's training loop on a 3-class spiral (300 points, a data seed not used in the notebook)
+  with the TRAINING settings, which the notebook states; >= 95 % training accuracy (reference forward on the
+  returned params) within 30 s, one finite loss per epoch, last < first;
+- residual_backward: Y = X + relu(X W), reference and numeric VJPs, N = 1, l = 1, N != l, every entry of X W
+  at least KINK_MARGIN away from the relu kink.
 """
 
 import numpy as np
 
-from autograder.gradcheck import numerical_gradient
-from autograder.instructor.battery import (RNG, Battery, Case, all_of, array_problem, call_case,
-                                           expect_dict, expect_scalar, with_hint)
+from autograder.gradcheck import numerical_gradient, numerical_vjp
+from autograder.instructor.battery import (NUMERIC_ATOL, NUMERIC_RTOL, RNG, Battery, Case, Inputs, all_of,
+                                           array_problem, call_case, expect_array, expect_dict, expect_scalar,
+                                           expect_tuple, with_hint)
 from autograder.instructor.reference import ex05_backprop as ref
 
 battery = Battery("ex05_backprop")
@@ -26,7 +32,7 @@ KINK_MARGIN = 1e-3
 SPIRAL_SEED = 90210
 # reference: 99 % training accuracy in ~0.5 s; He, LeCun, Xavier, 0.1 and 0.01 initialisations with other
 # seeds for the weights and the minibatch order all reach >= 97.7 % (measured).
-TRAINING = dict(layer_sizes=[2, 100, 3], lr=0.5, epochs=1000, batch_size=32)
+TRAINING = dict(layer_sizes=[2, 100, 3], lr=0.5, epochs=1000, batch_size=32, seed=0)
 MIN_ACCURACY = 0.95
 
 # (layer sizes, N): depth 1 to 4, N = 1 included, non-square layers, K = 2, 3, 4
@@ -45,27 +51,36 @@ def spiral(seed, per_class=100, classes=3):
     return np.vstack(X), np.eye(classes)[labels]
 
 
+def _away_from_kink(draw, relu_inputs):
+    """draw() again until every entry of relu_inputs(*drawn) is >= KINK_MARGIN away from 0 (the relu kink)."""
+    for _ in range(200):
+        drawn = draw()
+        if np.min(np.abs(relu_inputs(*drawn)), initial=np.inf) > KINK_MARGIN:
+            return drawn
+    raise RuntimeError("could not draw inputs away from relu kinks")
+
+
 def _network(rng, sizes, N, activation):
     """Random params, X, one-hot Y; for relu, every hidden pre-activation is >= KINK_MARGIN away from 0."""
-    for _ in range(200):
+    def draw():
         params = {}
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             params[f"W{i}"] = rng.standard_normal((a, b)) / np.sqrt(a)
             params[f"b{i}"] = 0.1 * rng.standard_normal(b)
-        X = rng.standard_normal((N, sizes[0]))
-        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], N)]
-        if activation != "relu" or _min_hidden_preactivation(params, X) > KINK_MARGIN:
-            return params, X, Y
-    raise RuntimeError("could not draw a network away from relu kinks")
+        return params, rng.standard_normal((N, sizes[0])), np.eye(sizes[-1])[rng.integers(0, sizes[-1], N)]
+    if activation != "relu":
+        return draw()
+    return _away_from_kink(draw, lambda params, X, Y: _hidden_preactivations(params, X))
 
 
-def _min_hidden_preactivation(params, X):
-    n_layers, A, smallest = len(params) // 2, X, np.inf
+def _hidden_preactivations(params, X):
+    """The hidden pre-activations Z_1, ..., Z_(L-1) of a relu network on X, all entries in one flat array."""
+    n_layers, A, Zs = len(params) // 2, X, [np.array([])]
     for i in range(1, n_layers):
         Z = A @ params[f"W{i}"] + params[f"b{i}"]
-        smallest = min(smallest, np.min(np.abs(Z)))
+        Zs.append(Z.ravel())
         A = np.maximum(Z, 0)
-    return smallest
+    return np.concatenate(Zs)
 
 
 def _mean_cce(params, X, Y, activation):
@@ -97,60 +112,66 @@ def _(rng):
         shown = ", ".join(f"{k}={v:.3f}" for k, v in params.items())
         yield call_case(f"x={x:.3f}, y={y}, {shown}", "scalar_chain_grads", (x, y, params),
                         all_of(expect_dict(ref.scalar_chain_grads(x, y, params)),
-                                       expect_dict(dict(zip(keys, numeric)), rtol=1e-5, atol=1e-9)))
+                               expect_dict(dict(zip(keys, numeric)), rtol=NUMERIC_RTOL, atol=NUMERIC_ATOL)))
 
 
 # ---------------------------------------------------------------- init_mlp
 
+def _init_problem(params, sizes):
+    """None if params is a valid init_mlp result for layer sizes `sizes`, else what is wrong with it."""
+    if not isinstance(params, dict):
+        return f"init_mlp must return a dict, got a {type(params).__name__}"
+    expected_keys = {f"{p}{i}" for i in range(1, len(sizes)) for p in "Wb"}
+    if set(params) != expected_keys:
+        return f"keys are {sorted(params)}, expected {sorted(expected_keys)}"
+    params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        W, bias = params[f"W{i}"], params[f"b{i}"]
+        if W.shape != (a, b) or bias.shape != (b,):
+            return f"W{i} has shape {W.shape} and b{i} {bias.shape}; expected {(a, b)} and {(b,)}"
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(bias))):
+            return f"W{i} or b{i} contains NaN or inf"
+        if np.any(bias != 0):
+            return f"b{i} must start at zero"
+        if np.all(W == W.flat[0]):
+            return f"all entries of W{i} are equal: draw them at random (symmetry must be broken)"
+        upper = min(2.0, 4.0 / np.sqrt(a))  # He std is 1.41 / sqrt(fan-in)
+        if not 1e-3 <= W.std() <= upper:
+            return (f"W{i} (fan-in {a}) has standard deviation {W.std():.3g}, outside [0.001, {upper:.3g}]: "
+                    "scale the random weights by the fan-in, e.g. by sqrt(2 / fan_in)")
+    return None
+
+
+def _reproducible(sizes, seed, other_seed):
+    """A check of [init_mlp(sizes, seed=seed), the same call again, init_mlp(sizes, seed=other_seed)]."""
+    def check(result):
+        first, again, other = result["value"]
+        problem = next((p for p in (_init_problem(params, sizes) for params in (first, again, other)) if p), None)
+        if problem:
+            return problem
+        if not all(np.array_equal(first[k], again[k]) for k in first):
+            return f"two calls with seed={seed} gave different weights: draw them from np.random.default_rng(seed)"
+        if np.array_equal(first["W1"], other["W1"]):
+            return (f"seed={seed} and seed={other_seed} gave the same weights: pass the seed to the random "
+                    "generator")
+        return None
+    return check
+
+
 @battery.cases("init_mlp")
 def _(rng):
-    seen = {}  # (sizes, seed) -> params of an earlier case (cases are checked in order)
-
-    def check(sizes, seed):
-        def inner(result):
-            params = result["value"]
-            if not isinstance(params, dict):
-                return f"init_mlp must return a dict, got a {type(params).__name__}"
-            expected_keys = {f"{p}{i}" for i in range(1, len(sizes)) for p in "Wb"}
-            if set(params) != expected_keys:
-                return f"keys are {sorted(params)}, expected {sorted(expected_keys)}"
-            params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
-            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-                W, bias = params[f"W{i}"], params[f"b{i}"]
-                if W.shape != (a, b) or bias.shape != (b,):
-                    return f"W{i} has shape {W.shape} and b{i} {bias.shape}; expected {(a, b)} and {(b,)}"
-                if not (np.all(np.isfinite(W)) and np.all(np.isfinite(bias))):
-                    return f"W{i} or b{i} contains NaN or inf"
-                if np.any(bias != 0):
-                    return f"b{i} must start at zero"
-                if np.all(W == W.flat[0]):
-                    return f"all entries of W{i} are equal: draw them at random (symmetry must be broken)"
-                upper = min(2.0, 4.0 / np.sqrt(a))  # He std is 1.41 / sqrt(fan-in)
-                if not 1e-3 <= W.std() <= upper:
-                    return (f"W{i} (fan-in {a}) has standard deviation {W.std():.3g}, outside [0.001, {upper:.3g}]: "
-                            "scale the random weights by the fan-in, e.g. by sqrt(2 / fan_in)")
-            key = (tuple(sizes), seed)
-            if key in seen and not all(np.array_equal(seen[key][k], params[k]) for k in params):
-                return (f"two calls with seed={seed} gave different weights: draw them from "
-                        "np.random.default_rng(seed)")
-            others = [v for (s, sd), v in seen.items() if s == tuple(sizes) and sd != seed]
-            if others and np.array_equal(others[0]["W1"], params["W1"]):
-                return "different seeds gave the same weights: pass the seed to the random generator"
-            seen[key] = params
-            return None
-        return inner
-
-    for sizes, seed in (([2, 5, 3], 0), ([2, 5, 3], 0), ([2, 5, 3], 7), ([4, 16, 8, 3], 1), ([3, 2], 2),
-                        ([64, 32, 10], 3), ([64, 32, 10], 3), ([5, 7, 6, 4, 2], int(rng.integers(10, 100)))):
-        yield call_case(f"layer_sizes={sizes}, seed={seed}", "init_mlp", (sizes,), check(sizes, seed),
-                        kwargs={"seed": seed})
+    for sizes, seed, other_seed in (([2, 5, 3], 0, 7), ([4, 16, 8, 3], 1, 0), ([3, 2], 2, 3), ([64, 32, 10], 3, 4),
+                                    ([5, 7, 6, 4, 2], int(rng.integers(10, 100)), 1)):
+        yield Case(f"layer_sizes={sizes}, seed={seed} twice, then seed={other_seed}", "call_each",
+                   ("init_mlp", [sizes], [{"seed": seed}, {"seed": seed}, {"seed": other_seed}]),
+                   _reproducible(sizes, seed, other_seed), inputs=Inputs([sizes], ["layer_sizes"]))
 
 
 # ---------------------------------------------------------------- mlp_forward
 
-def _forward_case(description, params, X, activation, atol=1e-9, hint=None):
+def _forward_case(description, params, X, activation, hint=None, **tolerance):
     Y_hat, _ = ref.mlp_forward(params, X, activation)
-    check = lambda result: array_problem(result["value"], Y_hat, name="Y_hat", atol=atol, kind="value")  # noqa: E731
+    check = expect_array(Y_hat, name="Y_hat", kind="value", **tolerance)
     check = with_hint(check, hint) if hint else check
     return Case(description, "call_part", ("mlp_forward", [params, X, activation], 0), check,
                 inputs=[params, X, activation])
@@ -179,17 +200,29 @@ def _(rng):
 
 # ---------------------------------------------------------------- mlp_backward
 
-def _grads_problem(grads, expected, *, rtol, atol, N, what):
-    if not isinstance(grads, dict):
-        return f"mlp_backward must return a dict of gradients, got a {type(grads).__name__}"
-    if set(grads) != set(expected):
-        return f"the gradient dict has keys {sorted(grads)}, expected {sorted(expected)} (the keys of params)"
-    for key in sorted(expected, key=lambda k: (int(k[1:]), k[0])):
-        problem = array_problem(grads[key], expected[key], name=f"gradient [{key!r}]", rtol=rtol, atol=atol,
-                                batch_size=N)
-        if problem:
-            return f"{problem} (compared with {what})"
+def _params_unchanged(result):
+    if result.get("changed_params"):
+        return (f"mlp_forward/mlp_backward modified params {result['changed_params']} in place: "
+                "never change the parameters while computing gradients")
     return None
+
+
+def _expect_grads(expected, N, what, rtol=1e-6, atol=1e-9):
+    """A check of the gradient dict (the second part of the forward_backward value) against `expected`,
+    layer by layer; `what` names expected in the message."""
+    def check(result):
+        grads = result["value"][1]
+        if not isinstance(grads, dict):
+            return f"mlp_backward must return a dict of gradients, got a {type(grads).__name__}"
+        if set(grads) != set(expected):
+            return f"the gradient dict has keys {sorted(grads)}, expected {sorted(expected)} (the keys of params)"
+        for key in sorted(expected, key=lambda k: (int(k[1:]), k[0])):
+            problem = array_problem(grads[key], expected[key], name=f"gradient [{key!r}]", rtol=rtol, atol=atol,
+                                    batch_size=N)
+            if problem:
+                return f"{problem} (compared with {what})"
+        return None
+    return check
 
 
 @battery.cases("mlp_backward")
@@ -198,31 +231,44 @@ def _(rng):
         for activation in ACTIVATIONS:
             params, X, Y = _network(rng, sizes, N, activation)
             _, cache = ref.mlp_forward(params, X, activation)
-            expected = ref.mlp_backward(params, cache, Y)
             numeric = {k: numerical_gradient(lambda v, k=k: _mean_cce(dict(params, **{k: v}), X, Y, activation),
                                              params[k].copy()) for k in params}
-
-            def check(result, expected=expected, numeric=numeric, N=N):
-                if result.get("changed_params"):
-                    return (f"mlp_forward/mlp_backward modified params {result['changed_params']} in place: "
-                            "never change the parameters while computing gradients")
-                grads = result["value"][1]
-                return (_grads_problem(grads, expected, rtol=1e-6, atol=1e-9, N=N, what="the expected gradient")
-                        or _grads_problem(grads, numeric, rtol=1e-5, atol=1e-7, N=N,
-                                          what="the numeric gradient of the mean CCE"))
+            check = all_of(_params_unchanged,
+                           _expect_grads(ref.mlp_backward(params, cache, Y), N, "the expected gradient"),
+                           _expect_grads(numeric, N, "the numeric gradient of the mean CCE", rtol=NUMERIC_RTOL,
+                                         atol=NUMERIC_ATOL))
             yield Case(_describe(sizes, N, activation) + ", your mlp_forward then your mlp_backward",
                        "forward_backward", (params, X, Y, activation), check, inputs=[params, X, Y, activation])
 
 
 # ---------------------------------------------------------------- mlp_loss
 
+def _loss_case(description, args, hint=None):
+    """mlp_loss(*args) (params, X, Y, then the activation unless the default) against the reference loss."""
+    N, K = args[2].shape
+    check = expect_scalar(ref.mlp_loss(*args), name="loss", kind="value", batch_size=N, per_sample=K)
+    return call_case(description, "mlp_loss", args, with_hint(check, hint) if hint else check)
+
+
+ZERO_PROBABILITY = ("0 * log 0 counts as 0, but 0 * np.log(0.0) is nan in numpy: take the log of the true "
+                    "classes' probabilities only (where Y is 1).")
+
+
 @battery.cases("mlp_loss")
 def _(rng):
     for sizes, N in NETWORKS:
         params, X, Y = _network(rng, sizes, N, "relu")
-        yield call_case(_describe(sizes, N) + " (default activation relu)", "mlp_loss", (params, X, Y),
-                        expect_scalar(ref.mlp_loss(params, X, Y), name="loss", kind="value", batch_size=N,
-                                      per_sample=sizes[-1]))
+        yield _loss_case(_describe(sizes, N) + " (default activation relu)", (params, X, Y))
+    for sizes, N in NETWORKS:
+        for activation in ("sigmoid", "tanh"):
+            params, X, Y = _network(rng, sizes, N, activation)
+            yield _loss_case(_describe(sizes, N, activation), (params, X, Y, activation))
+    # the last class's logit is 1000 below the others: its probability is exactly 0, the true classes' are not
+    params, X, _ = _network(rng, [3, 4, 3], 5, "relu")
+    params["b2"] = params["b2"] - np.array([0.0, 0.0, 1000.0])
+    Y = np.eye(3)[[0, 1, 1, 0, 1]]
+    yield _loss_case("layers [3, 4, 3], N=5 (default activation relu), the probability of class 2 is exactly 0 "
+                     "and no sample is of class 2", (params, X, Y), ZERO_PROBABILITY)
 
 
 # ---------------------------------------------------------------- sgd_step
@@ -308,4 +354,34 @@ def _(rng):
     shown = ", ".join(f"{k}={v}" for k, v in settings.items())
     yield call_case(f"3-class spiral (300 points), {shown}", "train_mlp",
                     (X, Y, settings["layer_sizes"], settings["lr"], settings["epochs"], settings["batch_size"]),
-                    check, timeout=30.0)
+                    check, kwargs={"seed": settings["seed"]}, timeout=30.0)
+
+
+# ---------------------------------------------------------------- residual_backward
+
+# (N, l): X (N, l), W (l, l); N = l first (square X: a transposed dW keeps its shape), N = 1, l = 1, N != l
+RESIDUAL_SHAPES = ((4, 4), (1, 3), (5, 1), (1, 1), (6, 3), (2, 5))
+TWO_PATHS = "X reaches Y along two paths, the skip connection and relu(X W): dX is the sum of their gradients."
+
+
+def _residual_forward(X, W):
+    """Y = X + relu(X W): X (N, l), W (l, l) -> (N, l)."""
+    return X + np.maximum(X @ W, 0.0)
+
+
+@battery.cases("residual_backward")
+def _(rng):
+    for N, l in RESIDUAL_SHAPES:
+        X, W = _away_from_kink(lambda: (rng.standard_normal((N, l)), rng.standard_normal((l, l))),
+                               lambda X, W: X @ W)
+        dY = rng.standard_normal((N, l))
+        numeric = {"dX": numerical_vjp(lambda X_: _residual_forward(X_, W), X.copy(), dY),
+                   "dW": numerical_vjp(lambda W_: _residual_forward(X, W_), W.copy(), dY)}
+        factors = {"dY": dY, "X": X, "W": W, "dZ": dY * (X @ W > 0)}  # dZ: the gradient of the relu's input X W
+        checks = {name: all_of(expect_array(expected, name=name, batch_size=N, operands=factors),
+                               expect_array(numeric[name], name=f"{name} (compared with the numeric gradient of "
+                                            "X + relu(X W))", rtol=NUMERIC_RTOL, atol=NUMERIC_ATOL, batch_size=N,
+                                            operands=factors))
+                  for name, expected in zip(("dX", "dW"), ref.residual_backward(dY, X, W))}
+        yield call_case(f"X of shape ({N}, {l}), W of shape ({l}, {l})", "residual_backward", (dY, X, W),
+                        expect_tuple(with_hint(checks["dX"], TWO_PATHS), checks["dW"]))

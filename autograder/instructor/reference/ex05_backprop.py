@@ -73,9 +73,10 @@ def mlp_backward(params, cache, Y):
     return grads
 
 
-def mlp_loss(params, X, Y):
-    """Mean categorical cross-entropy of the MLP's predictions on X; -> float."""
-    Y_hat, _ = mlp_forward(params, X)
+def mlp_loss(params, X, Y, activation="relu"):
+    """Mean categorical cross-entropy of the MLP (hidden layers use `activation`) on X against one-hot Y
+    (N, K); -> float, finite where a wrong class's probability underflows to 0."""
+    Y_hat, _ = mlp_forward(params, X, activation)
     log_Y_hat = np.log(np.where(Y > 0, Y_hat, 1.0))  # no 0 * log(0) = NaN where Y is 0
     return float(-np.sum(Y * log_Y_hat) / X.shape[0])
 
@@ -102,6 +103,11 @@ def train_mlp(X, Y, layer_sizes, lr, epochs, batch_size, seed=0, activation="rel
         for Xb, Yb in minibatches(X, Y, batch_size, rng):
             _, cache = mlp_forward(params, Xb, activation)
             params = sgd_step(params, mlp_backward(params, cache, Yb), lr)
-        Y_hat, _ = mlp_forward(params, X, activation)
-        history.append(float(-np.sum(Y * np.log(Y_hat)) / X.shape[0]))
+        history.append(mlp_loss(params, X, Y, activation))
     return params, history
+
+
+def residual_backward(dY, X, W):
+    """(dX (N, l), dW (l, l)) of Y = X + relu(X W) for X (N, l), W (l, l): X's two paths to Y add up."""
+    dZ = dY * (X @ W > 0)
+    return dY + dZ @ W.T, X.T @ dZ
