@@ -27,7 +27,7 @@ def is_answer_cell(cell):
 def tested_function(cell_or_grade_id):
     """The function a test cell tests (from its grade_id test_<function>), or None."""
     gid = cell_or_grade_id if isinstance(cell_or_grade_id, str) else grade_id(cell_or_grade_id)
-    return gid[len(TEST_PREFIX):] if gid and gid.startswith(TEST_PREFIX) else None
+    return (gid[len(TEST_PREFIX):] or None) if gid and gid.startswith(TEST_PREFIX) else None
 
 
 def student_code_cells(notebook):

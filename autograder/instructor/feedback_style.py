@@ -40,6 +40,8 @@ from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
+from autograder.notebook_code import tested_function
+
 __all__ = ["FeedbackExporter", "OfflineMathRenderer", "feedback_config", "render_math", "tex_to_mathtext",
            "TEMPLATE_FILE", "EXPORTER"]
 
@@ -335,12 +337,6 @@ def latex_output(latex):
     return render_math(text, display=True)
 
 
-def function_of(grade_id):
-    """The graded function of a test cell (`test_<function>`), or None."""
-    grade_id = str(grade_id or "")
-    return grade_id[len("test_"):] if grade_id.startswith("test_") and len(grade_id) > 5 else None
-
-
 class FeedbackExporter(HTMLExporter):
     """nbgrader's feedback HTML (template "feedback"), typeset offline and readable on a phone."""
 
@@ -369,7 +365,7 @@ class FeedbackExporter(HTMLExporter):
     def default_filters(self):
         yield from super().default_filters()
         yield ("latex_output", latex_output)
-        yield ("function_of", function_of)
+        yield ("tested_function", tested_function)
 
     def from_notebook_node(self, nb, resources=None, **kw):
         """HTMLExporter's conversion without its BeautifulSoup pass over the whole page (alt texts and
