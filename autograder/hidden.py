@@ -10,7 +10,9 @@ submission there (the sandbox records the outputs and the verdicts are put under
 the test cells, see autograder/instructor/recorded_outputs.py). Under plain
 `nbgrader autograde` and nbval, the judge is run once per notebook in a separate
 process on the notebook file in the working directory (its sandbox under
-bubblewrap, as always). A failed verdict raises AssertionError with its message.
+bubblewrap, as always). A failed verdict raises AssertionError with its message, so there a
+function graded by parts (its verdict's "parts") earns nothing unless every part is right; its
+share per part is given by `python -m autograder grade` (job_steps.points_earned).
 """
 
 import hashlib

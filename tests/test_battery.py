@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from autograder.instructor.batteries import ASSIGNMENTS, load_battery
-from autograder.instructor.battery import (Inputs, call_case, expect_array, expect_scalar, unchanged_problem,
-                                           with_hint)
+from autograder.instructor.battery import (Inputs, PartsCheck, all_of, call_case, expect_array, expect_dict,
+                                           expect_scalar, expect_tuple, graded_parts, unchanged_problem, with_hint)
 
 
 def test_an_argument_changed_in_place_is_named_by_its_parameter():
@@ -85,3 +85,51 @@ def test_a_hidden_test_names_the_product_not_the_answer():
 def test_call_case_keeps_its_description():
     case = call_case("Y, Y_hat of shape (4, 10)", "mse_loss", (np.zeros((4, 10)), np.zeros((4, 10))), lambda r: None)
     assert case.description == "Y, Y_hat of shape (4, 10)"
+
+
+def _affine_parts():
+    """affine_backward's check: the parts dX, dW, db of a returned tuple, as the ex04 battery names them."""
+    return expect_tuple(expect_array(np.ones((2, 3)), name="dX"), expect_array(np.ones((3, 4)), name="dW"),
+                        expect_array(np.ones(4), name="db"))
+
+
+def test_a_tuple_check_says_which_parts_are_wrong_and_what_is_wrong_with_each():
+    check = _affine_parts()
+    assert check.parts == ("dX", "dW", "db")
+    right = (np.ones((2, 3)), np.ones((3, 4)), np.ones(4))
+    assert check({"value": right}) is None and set(check.problems({"value": right}).values()) == {None}
+    wrong = (np.ones((2, 3)), np.ones((4, 3)), np.full(4, 0.5))  # dW transposed, db half
+    problems = check.problems({"value": wrong})
+    assert problems["dX"] is None and problems["dW"].startswith("dW") and problems["db"].startswith("db")
+    assert check({"value": wrong}) == f"{problems['dW'].rstrip('.')}; {problems['db']}"
+    whole = check.problems({"value": right[:2]})  # a problem of the value as a whole is every part's
+    assert set(whole) == {"dX", "dW", "db"} and set(whole.values()) == {"should return a tuple of 3 values, "
+                                                                         "got a tuple of length 2"}
+
+
+def test_parts_survive_all_of_and_with_hint():
+    numeric = expect_tuple(expect_array(np.ones((2, 3)), name="dX"), expect_array(np.ones((3, 4)), name="dW"),
+                           expect_array(np.full(4, 2.0), name="db"))
+    check = with_hint(all_of(_affine_parts(), numeric), "Sum over the batch.")
+    assert isinstance(check, PartsCheck) and check.parts == ("dX", "dW", "db")
+    problems = check.problems({"value": (np.ones((2, 3)), np.ones((3, 4)), np.ones(4))})
+    assert problems["dX"] is None and problems["dW"] is None and problems["db"]  # the second check's problem
+    assert check({"value": (np.ones((2, 3)), np.ones((3, 4)), np.ones(4))}).endswith("Sum over the batch.")
+    with pytest.raises(ValueError):
+        all_of(_affine_parts(), expect_tuple(expect_array(1.0, name="y"), expect_array(1.0, name="dy")))
+    with pytest.raises(ValueError):  # parts must be named apart
+        expect_tuple(expect_array(1.0), expect_array(2.0))
+
+
+def test_a_dicts_parts_are_its_keys():
+    check = expect_dict({"W": np.ones((2, 2)), "b": np.zeros(2)})
+    problems = check.problems({"value": {"W": np.ones((2, 2)), "b": np.ones(2)}})
+    assert check.parts == ("W", "b") and problems["W"] is None and "['b']" in problems["b"]
+
+
+def test_a_function_is_graded_by_parts_only_when_every_case_checks_the_same_parts():
+    assert graded_parts(load_battery("ex04_expanded_jacobians").iter_cases("affine_backward")) == ("dX", "dW", "db")
+    assert graded_parts(load_battery("ex04_expanded_jacobians").iter_cases("mse_backward")) == ()
+    cases = [call_case(f"case {i}", "f", (), expect_dict(dict.fromkeys(keys, 0.0))) for i, keys in
+             enumerate(["Wb", "WbV"])]
+    assert graded_parts(cases) == ()  # e.g. the keys of a network's gradients vary with its depth

@@ -67,7 +67,7 @@ def battery_check(actual, expected, name="dY_hat", batch_size=N):
 
 
 def judged(case, reply):
-    problem = judge.evaluate(case, reply)
+    problem, _ = judge.evaluate(case, reply)
     assert problem
     return problem
 

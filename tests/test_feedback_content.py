@@ -27,6 +27,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from autograder.instructor.batteries import load_battery
+from autograder.instructor.job_steps import points_earned
 from autograder.instructor.recorded_outputs import verdict_output
 from autograder.notebook_code import is_test_cell
 from autograder.notebook_code import tested_function as function_of  # (a test_* name would be collected)
@@ -183,8 +184,8 @@ def test_perfect_feedback_has_no_error_and_every_test_cell_passed(graded, assign
 @pytest.mark.parametrize("student, assignment", all_keys())
 def test_each_test_cell_shows_its_own_verdict_and_score(graded, student, assignment):
     """Feedback: under every test cell exactly one verdict, the judge's own message for that cell's
-    function, as its last output, and the cell's score is the verdict's (full or nothing), in the
-    cell's heading and in the table of contents. Autograded notebook: the same verdict output."""
+    function, as its last output, and the cell's score is the verdict's (full, a share per right part, or
+    nothing), in the cell's heading and in the table of contents. Autograded notebook: the same verdict output."""
     course, _, outcomes = graded
     verdicts = outcomes[student, assignment].verdicts
     points = _points(course, assignment)
@@ -197,7 +198,7 @@ def test_each_test_cell_shows_its_own_verdict_and_score(graded, student, assignm
         shown = [text for _, text in cell["outputs"] if text.startswith("Hidden tests")]
         assert shown == [expected_verdict_line(verdict)], grade_id
         assert cell["outputs"][-1] == ("stdout" if verdict["passed"] else "error", expected_verdict_line(verdict))
-        score = points[grade_id] if verdict["passed"] else 0.0
+        score = points_earned(verdict, points[grade_id])
         assert f"Score: {score} / {points[grade_id]}" in cell["score"], (grade_id, cell["score"])
         assert toc[grade_id].endswith(f"(Score: {score} / {points[grade_id]})"), toc[grade_id]
     for cell in autograded(course, student, assignment).cells:

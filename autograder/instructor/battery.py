@@ -4,7 +4,10 @@ A battery maps each graded function of an assignment to a generator of Cases.
 A Case says how the sandbox should exercise the student's code (a probe from
 autograder.sandbox.probes and its plain-data arguments) and how the judge checks the
 returned plain data (a `check` callable that returns None when the value is
-right and otherwise a message for the student).
+right and otherwise a message for the student). A function returning several
+parts (a tuple such as affine_backward's dX, dW, db, or a dict of gradients) is
+checked with expect_tuple / expect_dict, whose PartsCheck says which parts are
+wrong: the judge then gives the function's points per part (graded_parts).
 
     battery = Battery("ex04_expanded_jacobians")
 
@@ -162,18 +165,83 @@ def array_problem(actual, expected, *, name="result", rtol=1e-6, atol=1e-9, batc
 NUMERIC_RTOL, NUMERIC_ATOL = 1e-5, 1e-7  # tolerances against central-difference derivatives
 
 
+class PartsCheck:
+    """The check of a value made of named parts (a tuple's entries, a dict's values), each part checked
+    on its own. `problems(result)` is {part: problem or None} for each of `parts` (a problem of the
+    value as a whole, such as a tuple of the wrong length, is every part's): the judge gives points per
+    part from it. Called like any check, it returns the distinct problems of the wrong parts in one
+    message, then its hints (None if every part is right)."""
+
+    def __init__(self, parts, problems, hints=()):
+        self.parts = tuple(parts)
+        self.problems = problems
+        self.hints = tuple(dict.fromkeys(hints))
+
+    def message(self, problems):
+        """The message for the student of `problems` (what self.problems returned), None if there are none."""
+        found = list(dict.fromkeys(p for p in problems.values() if p))
+        if not found:
+            return None
+        message = "; ".join([p.rstrip(".") for p in found[:-1]] + found[-1:])
+        for hint in self.hints:
+            message = _hinted(message, hint)
+        return message
+
+    def __call__(self, result):
+        return self.message(self.problems(result))
+
+
+def graded_parts(cases):
+    """The parts a function earns its points by: those of its cases' checks when every case checks the
+    same parts (affine_backward: dX, dW, db), else () (the function is graded as a whole)."""
+    parts = [getattr(case.check, "parts", ()) for case in cases]
+    return tuple(parts[0]) if parts and all(set(p) == set(parts[0]) for p in parts) else ()
+
+
+def _named(check, name):
+    """`check`, carrying the name of the value it checks (expect_tuple names its parts by it)."""
+    check.name = name
+    return check
+
+
+def _name_of(checks):
+    return next((c.name for c in checks if getattr(c, "name", None)), None)
+
+
+def _hinted(problem, hint):
+    return f"{problem.rstrip('.')}. {hint}"
+
+
 def all_of(*checks):
-    """A check passing only if every check passes (the first problem is reported)."""
-    return lambda result: next((p for p in (c(result) for c in checks) if p), None)
+    """A check passing only if every check passes (the first problem is reported). Checks of parts
+    (PartsCheck) must check the same parts; then each part gets its first problem (a plain check's
+    problem is every part's)."""
+    parted = [c for c in checks if isinstance(c, PartsCheck)]
+    if not parted:
+        return _named(lambda result: next((p for p in (c(result) for c in checks) if p), None), _name_of(checks))
+    parts = parted[0].parts
+    if any(set(c.parts) != set(parts) for c in parted):
+        raise ValueError(f"all_of: checks of different parts {[c.parts for c in parted]}")
+
+    def problems(result):
+        found = dict.fromkeys(parts)
+        for check in checks:
+            own = check.problems(result) if isinstance(check, PartsCheck) else dict.fromkeys(parts, check(result))
+            found = {part: found[part] or own[part] for part in parts}
+        return found
+    return PartsCheck(parts, problems, [hint for c in parted for hint in c.hints])
 
 
 def with_hint(check, hint):
     """`check` whose failure message ends with `hint`. Hints belong with the check they explain,
     not in a case's description (which every failure of the case shows, an in-place change too)."""
+    if isinstance(check, PartsCheck):
+        return PartsCheck(check.parts, check.problems, check.hints + (hint,))
+
     def hinted(result):
         problem = check(result)
-        return f"{problem.rstrip('.')}. {hint}" if problem else None
-    return hinted
+        return _hinted(problem, hint) if problem else None
+    return _named(hinted, getattr(check, "name", None))
 
 
 def expect_array(expected, *, name="result", rtol=1e-6, atol=1e-9, batch_size=None, per_sample=None,
@@ -182,7 +250,7 @@ def expect_array(expected, *, name="result", rtol=1e-6, atol=1e-9, batch_size=No
     def check(result):
         return array_problem(_value(result), expected, name=name, rtol=rtol, atol=atol, batch_size=batch_size,
                              per_sample=per_sample, kind=kind, operands=operands)
-    return check
+    return _named(check, name)
 
 
 def expect_scalar(expected, *, name="result", rtol=1e-6, atol=1e-9, batch_size=None, per_sample=None,
@@ -196,37 +264,37 @@ def expect_scalar(expected, *, name="result", rtol=1e-6, atol=1e-9, batch_size=N
             return f"{name} should be a single number (a float), got {_describe_value(value)}"
         return array_problem(value, expected, name=name, rtol=rtol, atol=atol, batch_size=batch_size,
                              per_sample=per_sample, kind=kind)
-    return check
+    return _named(check, name)
 
 
-def expect_tuple(*checks, names=None):
-    """The value is a tuple/list of len(checks) parts, each with its own check."""
-    def check(result):
+def expect_tuple(*checks):
+    """The value is a tuple/list of len(checks) parts, each with its own check; the parts are named by
+    their checks (expect_array(..., name="dX")), which must name them apart."""
+    names = [getattr(check, "name", None) for check in checks]
+    if None in names or len(set(names)) < len(names):
+        raise ValueError(f"expect_tuple: give each part's check its own name (names: {names})")
+
+    def problems(result):
         value = _value(result)
         if not isinstance(value, (tuple, list)) or len(value) != len(checks):
-            return f"should return a tuple of {len(checks)} values, got {_describe_value(value)}"
-        for part, part_check in zip(value, checks):
-            problem = part_check({"value": part})
-            if problem:
-                return problem
-        return None
-    return check
+            return dict.fromkeys(names, f"should return a tuple of {len(checks)} values, got {_describe_value(value)}")
+        return {name: check({"value": part}) for name, check, part in zip(names, checks, value)}
+    return PartsCheck(names, problems)
 
 
 def expect_dict(expected: dict, *, rtol=1e-6, atol=1e-9):
-    """A dict with exactly the keys of expected, each value an array matching it."""
-    def check(result):
+    """A dict with exactly the keys of expected, each value an array matching it; its parts are the keys."""
+    def problems(result):
         value = _value(result)
         if not isinstance(value, dict):
-            return f"should return a dict with keys {sorted(expected)}, got {_describe_value(value)}"
-        if set(value) != set(expected):
-            return f"dict keys are {sorted(value)}, expected {sorted(expected)}"
-        for key in expected:
-            problem = array_problem(value[key], expected[key], name=f"[{key!r}]", rtol=rtol, atol=atol)
-            if problem:
-                return problem
-        return None
-    return check
+            whole = f"should return a dict with keys {sorted(expected)}, got {_describe_value(value)}"
+        elif set(value) != set(expected):
+            whole = f"dict keys are {sorted(value)}, expected {sorted(expected)}"
+        else:
+            return {key: array_problem(value[key], expected[key], name=f"[{key!r}]", rtol=rtol, atol=atol)
+                    for key in expected}
+        return dict.fromkeys(expected, whole)
+    return PartsCheck(expected, problems)
 
 
 def _describe_value(value):

@@ -66,7 +66,7 @@ class Outcome:
     student: str
     assignment: str
     digest: str
-    verdicts: dict = field(default_factory=dict)  # function -> {"passed", "message", "cases", "failed"}
+    verdicts: dict = field(default_factory=dict)  # function -> {"passed", "message", "cases", "failed", "parts"}
     notes: list = field(default_factory=list)
     files: dict = field(default_factory=dict)  # "autograded" | "feedback" -> {relative path: bytes}
     error: str = ""

@@ -7,7 +7,7 @@ student code runs here): stock nbgrader `autograde` for every submission (with
 RecordedOutputs in place of Execute), then the points of ROOT/grades.json applied
 to the job's gradebook, then stock `generate_feedback`.
 
-    ROOT/grades.json: [{"student", "assignment", "verdicts": {function: {"passed", ...}},
+    ROOT/grades.json: [{"student", "assignment", "verdicts": {function: {"passed", "parts", ...}},
                         "manual": {"scores": {cell: score}, "extra_credit": {cell: points},
                                    "comments": {cell: text}}}]
 """
@@ -25,9 +25,17 @@ NBGRADER_ARGS = ["*", "--force", "--CourseDirectory.source_directory=source"]
 
 
 def score_from_verdicts(grade, verdicts):
-    """A test cell's auto_score: its maximum if the battery of its function passed, else 0."""
-    passed = verdicts.get(tested_function(grade.name), {}).get("passed") is True
-    grade.auto_score = grade.max_score if passed else 0.0
+    """A test cell's auto_score: the points its function's verdict earns of the cell's maximum."""
+    grade.auto_score = points_earned(verdicts.get(tested_function(grade.name), {}), grade.max_score)
+
+
+def points_earned(verdict, points):
+    """Of a function's `points`: all if its verdict passed; for a function graded by parts (the verdict's
+    "parts", e.g. affine_backward's dX, dW, db) an equal share for each part right in every case; else 0."""
+    if verdict.get("passed") is True:
+        return points
+    parts = verdict.get("parts") or {}
+    return points * sum(ok is True for ok in parts.values()) / len(parts) if parts else 0.0
 
 
 def apply_grades(db_url, submissions):

@@ -15,7 +15,14 @@ share FUNCTION_BUDGET seconds, and a notebook gets NOTEBOOK_BUDGET seconds in al
 
     python -m autograder.instructor.judge NOTEBOOK --assignment ex04_expanded_jacobians [--function NAME]
 
-prints {function: {"passed": bool, "message": str, "cases": n, "failed": k}} as JSON.
+prints {function: {"passed": bool, "message": str, "cases": n, "failed": k, "parts": {part: bool}}} as JSON
+(the format of every verdict).
+
+A function returning several parts (battery.graded_parts: affine_backward's dX, dW,
+db) has "parts": each is True if it was right in every case (its share of the
+points, job_steps.score_from_verdicts); a case that fails as a whole (an
+exception, an input changed in place, a time-out) fails every part. Other
+functions have "parts": {}.
 """
 
 from __future__ import annotations
@@ -29,12 +36,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from autograder.instructor import isolation
 from autograder.instructor.batteries import load_battery
-from autograder.instructor.battery import unchanged_problem
+from autograder.instructor.battery import PartsCheck, graded_parts, unchanged_problem
 from autograder.notebook_code import student_code_cells
 from autograder.sandbox import wire
 
@@ -64,6 +71,7 @@ class Verdict:
     message: str
     cases: int
     failed: int
+    parts: dict = field(default_factory=dict)  # part -> right in every case (functions graded by parts)
 
 
 class Sandbox:
@@ -200,7 +208,24 @@ class Sandbox:
 
 
 def evaluate(case, reply):
-    """None if the case passed, else the problem (a message for the student)."""
+    """(problem, wrong parts): (None, ()) if the case passed, else the message for the student and the
+    parts of the returned value it found wrong (None: the case failed as a whole)."""
+    problem = _reply_problem(case, reply)
+    if problem or case.expect_error:
+        return problem, None
+    result = reply["result"]
+    try:
+        if isinstance(case.check, PartsCheck):
+            problems = case.check.problems(result)
+            return case.check.message(problems), tuple(part for part, p in problems.items() if p)
+        return case.check(result), None
+    except Exception as exc:  # a malformed value (wrong types) must not crash grading
+        return f"returned a value of an unexpected kind ({type(exc).__name__}: {exc})", None
+
+
+def _reply_problem(case, reply):
+    """What is wrong with a case's reply before its value is checked (an exception, an error that should
+    have been raised, an unreadable result, an input changed in place, numpy warnings), or None."""
     if not reply.get("ok"):
         error = str(reply.get("error", "an error"))
         error_type = reply.get("error_type", "")
@@ -222,10 +247,7 @@ def evaluate(case, reply):
         return (f"numpy warned \"{'; '.join(map(str, reply['fp_warnings']))}\": on these inputs a step of your "
                 "formula overflows or divides by zero, even if the result looks right; rewrite it so every "
                 f"intermediate value stays finite.{hint}")
-    try:
-        return case.check(result)
-    except Exception as exc:  # a malformed value (wrong types) must not crash grading
-        return f"returned a value of an unexpected kind ({type(exc).__name__}: {exc})"
+    return None
 
 
 def _incomplete(inputs, args_after):
@@ -246,39 +268,59 @@ def _is_marker(value):
 
 def judge_function(sandbox, battery, function, deadline=float("inf")):
     cases = battery.iter_cases(function)
+    parts = graded_parts(cases)
     deadline = min(deadline, time.monotonic() + FUNCTION_BUDGET)
-    failures, stopped = [], False
+    failures, stopped = [], False  # (case, problem, the parts it found wrong)
     for case in cases:
         try:
-            problem = evaluate(case, sandbox.run(case, deadline))
+            problem, wrong_parts = evaluate(case, sandbox.run(case, deadline))
         except SandboxFailure as exc:
-            failures.append((case, str(exc)))
+            failures.append((case, str(exc), set(parts)))
             stopped = True
             break
         except BudgetExceeded:
             failures.append((case, f"out of grading time: the hidden tests of one function may take "
                                    f"{FUNCTION_BUDGET:g} s and those of one notebook {NOTEBOOK_BUDGET:g} s "
-                                   "in all (is your code sleeping, or far too slow?)"))
+                                   "in all (is your code sleeping, or far too slow?)", set(parts)))
             stopped = True
             break
         if problem:
-            failures.append((case, problem))
+            failures.append((case, problem, set(parts if wrong_parts is None else wrong_parts)))
             if problem.startswith("not implemented"):
                 break
+    wrong = set().union(*(f[2] for f in failures))
+    right = {part: part not in wrong and not stopped for part in parts}  # untested cases prove no part right
     if not failures:
-        return Verdict(True, f"{function}: passed all {len(cases)} hidden test cases.", len(cases), 0)
+        return Verdict(True, f"{function}: passed all {len(cases)} hidden test cases.", len(cases), 0, right)
     if failures[0][1].startswith("not implemented"):
-        return Verdict(False, f"{function}: not implemented yet (raises NotImplementedError).", len(cases), len(cases))
+        return Verdict(False, f"{function}: not implemented yet (raises NotImplementedError).", len(cases), len(cases),
+                       right)
     summary = (f"stopped at hidden test case {cases.index(failures[-1][0]) + 1} of {len(cases)}" if stopped
                else f"failed {len(failures)} of {len(cases)} hidden test cases")
-    lines = [f"{function}: {summary}."]
-    reported = []
-    for case, problem in failures:
-        if problem not in reported and len(reported) < MAX_REPORTED_FAILURES:
-            reported.append(problem)
-            lines.append(f"  - case {case.description}: {problem}")
+    lines = [f"{function}: {summary}{_parts_summary(right)}."]
+    lines += [f"  - case {case.description}: {problem}" for case, problem in _reported(failures)]
     lines.extend(_loading_notes(sandbox))
-    return Verdict(False, "\n".join(lines), len(cases), len(failures))
+    return Verdict(False, "\n".join(lines), len(cases), len(failures), right)
+
+
+def _parts_summary(right):
+    """'; right in every case: dX, dW (2 of 3 parts)' when some parts, not all, earn their points."""
+    good = [part for part, ok in right.items() if ok]
+    if not good or len(good) == len(right):
+        return ""
+    bad = [part for part, ok in right.items() if not ok]
+    return f"; right in every case: {', '.join(good)} ({len(good)} of {len(right)} parts); wrong: {', '.join(bad)}"
+
+
+def _reported(failures):
+    """(case, problem) of the failures to show: the first MAX_REPORTED_FAILURES distinct problems, and
+    the first problem of each wrong part they do not cover (every wrong part is explained)."""
+    reported, covered = [], set()
+    for case, problem, wrong in failures:
+        if problem not in (p for _, p in reported) and (len(reported) < MAX_REPORTED_FAILURES or wrong - covered):
+            reported.append((case, problem))
+            covered |= wrong
+    return reported
 
 
 def _loading_notes(sandbox):

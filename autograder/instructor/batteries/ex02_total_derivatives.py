@@ -11,20 +11,15 @@ battery = Battery("ex02_total_derivatives")
 SHAPES = [(), (1,), (6,), (3, 2)]
 
 
-def _finite(check, name, hint):
-    """First: no NaN/inf anywhere in the returned value(s) (with a hint), then `check`."""
+def _finite(check, hint):
+    """First: no NaN/inf in the returned value (with a hint naming the check's value), then `check`."""
     def finite_check(result):
-        value = result["value"]
-        parts = value if isinstance(value, (tuple, list)) else [value]
-        for part in parts:
-            try:
-                array = np.asarray(part, dtype=float)
-            except (TypeError, ValueError):
-                continue
-            if not np.isfinite(array).all():
-                return f"{name} contains NaN/inf: {hint}"
-        return check(result)
-    return finite_check
+        try:
+            finite = np.isfinite(np.asarray(result["value"], dtype=float)).all()
+        except (TypeError, ValueError):
+            return None  # not numbers: `check` says what it is
+        return None if finite else f"{check.name} contains NaN/inf: {hint}"
+    return all_of(finite_check, check)
 
 
 @battery.cases("total_derivative")
@@ -65,7 +60,7 @@ def _(rng):
     yield call_case("large |x|", "d_tanh_total", (big,), expect_array(1 - np.tanh(big) ** 2, atol=1e-12))
     huge = np.array([-1000.0, -400.0, 0.0, 400.0, 1000.0])
     yield call_case(f"x = {huge.tolist()}", "d_tanh_total", (huge,),
-                    _finite(expect_array(1 - np.tanh(huge) ** 2, atol=1e-12), "d_tanh_total(x)",
+                    _finite(expect_array(1 - np.tanh(huge) ** 2, name="d_tanh_total(x)", atol=1e-12),
                             "e^1000 overflows to inf and inf * 0 or inf / inf is NaN: simplify (u v = 1) "
                             "or clip x (tanh'(x) < 1e-300 for |x| > 350)"))
 
@@ -108,6 +103,13 @@ def _(rng):
                     expect_array(ref.d_bce(y, y_hat), rtol=1e-3))
 
 
+def _with_numeric(expect, expected, numeric, name, **options):
+    """`expect` (expect_array or expect_scalar) of the reference value `expected`, then of the numeric
+    derivative (central differences) `numeric`, for the part `name` of a returned pair."""
+    return all_of(expect(expected, name=name, **options),
+                  expect(numeric, name=f"{name} vs numeric", rtol=1e-5, atol=1e-7, **options))
+
+
 def _regression_data(rng, N, d):
     X = rng.standard_normal((N, d))
     return X, X @ rng.standard_normal(d) + 0.3 * rng.standard_normal(N), rng.standard_normal(d), float(rng.normal())
@@ -121,9 +123,8 @@ def _(rng):
         loss = lambda p: np.mean((y - (p[0] * x + p[1])) ** 2)  # noqa: E731
         num = numerical_gradient(loss, np.array([w, b]))
         yield call_case(f"N={N}", "linear_regression_grads", (x, y, w, b),
-                        all_of(expect_tuple(expect_scalar(dw, name="dJ_dw"), expect_scalar(db, name="dJ_db")),
-                              expect_tuple(expect_scalar(num[0], name="dJ_dw vs numeric", rtol=1e-5, atol=1e-7),
-                                           expect_scalar(num[1], name="dJ_db vs numeric", rtol=1e-5, atol=1e-7))))
+                        expect_tuple(_with_numeric(expect_scalar, dw, num[0], "dJ_dw"),
+                                     _with_numeric(expect_scalar, db, num[1], "dJ_db")))
 
 
 def _vector_cases(rng, name, reference, loss_of):
@@ -135,15 +136,18 @@ def _vector_cases(rng, name, reference, loss_of):
         num_w = numerical_gradient(lambda v: loss_of(X, y, v, b), w.copy())
         num_b = numerical_gradient(lambda c: loss_of(X, y, w, float(c)), b)
         yield call_case(f"X ({N}, {d})", name, (X, y, w, b),
-                        all_of(expect_tuple(expect_array(dw, name="dw", batch_size=N), expect_scalar(db, name="db")),
-                              expect_tuple(expect_array(num_w, name="dw vs numeric", rtol=1e-5, atol=1e-7),
-                                           expect_scalar(float(num_b), name="db vs numeric", rtol=1e-5, atol=1e-7))))
+                        expect_tuple(_with_numeric(expect_array, dw, num_w, "dw", batch_size=N),
+                                     _with_numeric(expect_scalar, db, float(num_b), "db")))
 
 
 @battery.cases("linear_regression_grads_vec")
 def _(rng):
     yield from _vector_cases(rng, "linear_regression_grads_vec", ref.linear_regression_grads_vec,
                              lambda X, y, w, b: np.mean((y - (X @ w + b)) ** 2))
+
+
+SATURATED = ("with y_hat = 0 or 1 exactly, (y_hat - y) / (y_hat (1 - y_hat)) is 0 / 0; the sigmoid's derivative "
+             "cancels the BCE's denominator, so use y_hat - y directly")
 
 
 @battery.cases("logistic_regression_grads")
@@ -157,6 +161,5 @@ def _(rng):
     w, b = np.array([1.0, 0.5]), 0.0
     dw, db = ref.logistic_regression_grads(X, y, w, b)
     yield call_case("saturated logits (|Xw + b| about 1000)", "logistic_regression_grads", (X, y, w, b),
-                    _finite(expect_tuple(expect_array(dw, name="dw"), expect_scalar(db, name="db")), "the gradient",
-                            "with y_hat = 0 or 1 exactly, (y_hat - y) / (y_hat (1 - y_hat)) is 0 / 0; the sigmoid's "
-                            "derivative cancels the BCE's denominator, so use y_hat - y directly"))
+                    expect_tuple(_finite(expect_array(dw, name="dw"), SATURATED),
+                                 _finite(expect_scalar(db, name="db"), SATURATED)))
