@@ -244,7 +244,8 @@ CORRECT = {
 DIAGNOSES = [
     ("sgd_step", d("sgd_step", "params, grads, lr", "for k in params:\n    params[k] -= lr * grads[k]\nreturn params"),
      ["argument params was modified in place"], ["argument 1"]),
-    ("residual_backward", MUTANTS["residual_backward"][0], ["dX", "two paths", "sum of their gradients"], ["dW"]),
+    ("residual_backward", MUTANTS["residual_backward"][0], ["dX", "two paths", "sum of their gradients"],
+     ["dW:", "dW equals", "dW is"]),                                                         # dW is not blamed
     ("residual_backward", MUTANTS["residual_backward"][1], ["dX equals dZ @ W.T", "missing term", "two paths"], []),
     ("residual_backward", MUTANTS["residual_backward"][7], ["dW equals the TRANSPOSE"], []),
     ("residual_backward", MUTANTS["residual_backward"][-1], ["argument dY was modified in place"], []),
