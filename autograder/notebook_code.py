@@ -1,4 +1,6 @@
-"""nbgrader's cell conventions, in one place: which cells are tests, answers, and the student's code."""
+"""nbgrader's cell conventions, in one place: which cells are tests, answers, and the student's code.
+
+Shipped in the student bundle too (selfcheck reads test cells with it)."""
 
 from pathlib import Path
 
@@ -30,6 +32,16 @@ def tested_function(cell_or_grade_id):
     return (gid[len(TEST_PREFIX):] or None) if gid and gid.startswith(TEST_PREFIX) else None
 
 
+def public_tests(cell):
+    """A test cell's source without its hidden-test region: what a student's copy runs."""
+    return cell.source.split(HIDDEN_MARKER)[0]
+
+
+def points(cell):
+    """The points nbgrader gives a grade cell (0 when it has none)."""
+    return float(cell.get("metadata", {}).get("nbgrader", {}).get("points", 0))
+
+
 def student_code_cells(notebook):
     """Sources of the code cells to load before probing functions, in order.
 
@@ -45,5 +57,5 @@ def student_code_cells(notebook):
 def notebook_code_cells(notebook):
     """[(source, is_test_cell)] for every code cell, in order, with hidden-test code cut out:
     what the grading sandbox executes (the index in this list is the code cell's ordinal)."""
-    return [(cell.source.split(HIDDEN_MARKER)[0] if is_test_cell(cell) else cell.source, is_test_cell(cell))
+    return [(public_tests(cell) if is_test_cell(cell) else cell.source, is_test_cell(cell))
             for cell in notebook.cells if cell.cell_type == "code"]

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.notebook_code import is_test_cell, public_tests, tested_function
+
 PASSED, FAILED, NOT_IMPLEMENTED = "passed", "FAILED", "not implemented yet"
 DETAIL_LIMIT = 1000  # characters of a failure shown: a diagnosis and its hint fit (an overflow hint is ~450)
 
@@ -44,15 +46,10 @@ class FunctionStatus:
 
 
 def _test_cells(nb):
+    """(function, cell) for every test cell of a graded function (grade_id test_<function>)."""
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-            grade_id = meta.get("grade_id", "")
-            yield (grade_id[len("test_"):] if grade_id.startswith("test_") else grade_id), cell
-
-
-def _public_part(source):
-    return source.split("### BEGIN HIDDEN TESTS")[0]
+        if cell.cell_type == "code" and is_test_cell(cell) and tested_function(cell):
+            yield tested_function(cell), cell
 
 
 def _status_from_outputs(name, outputs):
@@ -73,7 +70,7 @@ def check_notebook(path, timeout=60):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     for _, cell in _test_cells(nb):  # only public tests, even on an instructor's copy
-        cell.source = _public_part(cell.source)
+        cell.source = public_tests(cell)
     NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                    extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel start-up warnings on screen
                    resources={"metadata": {"path": str(path.parent.resolve())}}).execute()
@@ -102,7 +99,7 @@ def _find_test_source(name, folder):
             continue
         for test_name, cell in _test_cells(nb):
             if test_name == name:
-                return _public_part(cell.source)
+                return public_tests(cell)
     raise LookupError(f"no public tests for {name!r} in the notebooks of {Path(folder).resolve()} "
                       "(save the notebook first?)")
 

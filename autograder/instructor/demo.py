@@ -22,7 +22,7 @@ import nbformat
 from autograder.gradcheck_demo import main as gradcheck_demo
 from autograder.instructor.grading import grade_course
 from autograder.instructor.release import assignments_in, generate_release
-from autograder.notebook_code import grade_id, is_answer_cell, is_test_cell, tested_function
+from autograder.notebook_code import grade_id, is_answer_cell, is_test_cell, points, tested_function
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,7 +55,7 @@ def solution_answers(course, assignment):
 
 def test_points(course, assignment):
     nb = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {tested_function(c): float(c.metadata["nbgrader"].get("points", 0))
+    return {tested_function(c): points(c)
             for c in nb.cells if is_test_cell(c)}
 
 

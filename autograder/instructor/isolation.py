@@ -39,7 +39,7 @@ import autograder
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 # what of the autograder package student code may see: the student-facing modules and the sandbox side
-MOUNTED_MODULES = ("__init__.py", "gradcheck.py", "selfcheck.py", "sandbox")
+MOUNTED_MODULES = ("__init__.py", "gradcheck.py", "notebook_code.py", "selfcheck.py", "sandbox")
 SANDBOX_UID = 65534
 WORKDIR = "/sandbox"
 

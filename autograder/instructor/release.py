@@ -20,7 +20,8 @@ from autograder.instructor.nbgrader_cli import run_nbgrader
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 STUDENT_FILES = Path(__file__).resolve().parent / "student_files"
-STUDENT_MODULES = ("__init__.py", "__main__.py", "cli.py", "gradcheck.py", "gradcheck_demo.py", "selfcheck.py")
+STUDENT_MODULES = ("__init__.py", "__main__.py", "cli.py", "gradcheck.py", "gradcheck_demo.py", "notebook_code.py",
+                   "selfcheck.py")
 
 
 def assignments_in(course):
