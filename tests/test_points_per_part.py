@@ -56,14 +56,7 @@ def test_a_right_answer_has_every_part_right_and_a_function_graded_as_a_whole_no
     assert verdict.parts == {}
 
 
-# ex03's score_gradients (b, W, x, u: 3 points) and ex05's scalar_chain_grads (w1, b1, w2, w3: 2 points) are
-# another session's notebooks: their points are to become multiples of their parts (4 each).
-POINTS_PENDING = {"ex03_jacobians", "ex05_backprop"}
-
-
-@pytest.mark.parametrize("assignment", [
-    pytest.param(a, marks=pytest.mark.xfail(strict=True, reason="points of the parts not yet whole"))
-    if a in POINTS_PENDING else a for a in ASSIGNMENTS])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_part_is_worth_whole_points(assignment):
     points = _points(ROOT, assignment)
     battery = load_battery(assignment)
