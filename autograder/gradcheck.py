@@ -81,12 +81,13 @@ def _central_difference_at(f, x, index, h, like_scalar):
 
 
 def _sample_indices(shape, max_entries, seed):
-    """All multi-indices of `shape`, or a seeded random sample of them."""
+    """The entries of a tensor of `shape` to check numerically: None (every entry) when max_entries
+    is None or the tensor has at most max_entries entries, else a seeded random sample of
+    max_entries multi-indices in row-major order (the `indices` of numerical_gradient/_vjp)."""
     size = int(np.prod(shape, dtype=np.int64))
     if max_entries is None or size <= max_entries:
-        flat = np.arange(size)
-    else:
-        flat = np.sort(np.random.default_rng(seed).choice(size, max_entries, replace=False))
+        return None
+    flat = np.sort(np.random.default_rng(seed).choice(size, max_entries, replace=False))
     return [np.unravel_index(i, shape) for i in flat]
 
 
@@ -818,7 +819,7 @@ def check_gradient(f, x, analytic, *, h=1e-5, rtol=DEFAULT_RTOL, atol=DEFAULT_AT
     """Compare an analytic gradient of the scalar function f at x with central differences.
 
     x: any shape; analytic: must have x's shape. Tensors larger than max_entries
-    are checked on a seeded random sample of entries. Returns a CheckResult; one
+    are checked on a seeded random sample of entries (max_entries=None: every entry). Returns a CheckResult; one
     with diagnosis "inplace" if f changes its argument (central differences would
     then measure something else).
     """
@@ -833,7 +834,7 @@ def check_gradient(f, x, analytic, *, h=1e-5, rtol=DEFAULT_RTOL, atol=DEFAULT_AT
     change = _change(before, probe)
     if change:
         return CheckResult(False, _inplace_message(_function_name(f), "its argument", change), "inplace")
-    indices = _sample_indices(shape, max_entries, seed) if np.prod(shape) > (max_entries or np.inf) else None
+    indices = _sample_indices(shape, max_entries, seed)
     with _numerics_of(f"{_function_name(f)} at x +- h (central differences)"):
         numeric = numerical_gradient(f, x, h, indices=indices)
     return compare(analytic, numeric, rtol=rtol, atol=atol, name=name, batch_size=batch_size)
@@ -850,6 +851,8 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
               order of inputs, or one array when there is one input; None skips an input).
     inputs: an array or a tuple of arrays; upstream: dL/d output (default: seeded
             standard normal shaped like the output).
+    max_entries: inputs larger than this are checked on a seeded random sample of entries
+                 (None: every entry), as in check_gradient.
     names: of the gradients (default "d(input i)"); input_names, upstream_name: of the
            inputs and the upstream in messages (default: the caller's variable names).
     The batch size N for the messages is the leading dimension of the output (of the
@@ -941,7 +944,7 @@ def check_backward(forward, backward, inputs, upstream=None, *, h=1e-5, rtol=DEF
             results.append(CheckResult(False, _shape_message(np.shape(g), shape, names[i], batch), "shape"))
             continue
         x_copy = np.array(x, dtype=np.float64)
-        indices = _sample_indices(shape, max_entries, seed) if x_copy.size > max_entries else None
+        indices = _sample_indices(shape, max_entries, seed)
         with _numerics_of(f"your forward at {input_names[i]} +- h (central differences)"):
             numeric = numerical_vjp(f_i, x_copy, upstream, h, indices=indices)
         operands = {upstream_name: upstream}

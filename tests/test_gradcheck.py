@@ -209,6 +209,30 @@ def test_large_tensor_is_sampled_with_a_seed():
     assert not check_gradient(lambda v: np.sum(v ** 2), x, bad, max_entries=100).ok
 
 
+
+@pytest.mark.parametrize("check", ["gradient", "backward"])
+def test_max_entries_none_checks_every_entry(check):
+    """max_entries=None: every entry of a tensor larger than the default sample is differentiated
+    (two forward calls each), so one wrong entry the sample would likely miss is caught."""
+    x = np.random.default_rng(5).standard_normal((50, 50))  # 2500 entries > DEFAULT_MAX_ENTRIES
+    calls = []
+
+    def f(v):
+        calls.append(1)
+        return np.sum(v ** 2)
+
+    right = 2 * x
+    wrong = right.copy()
+    wrong[17, 31] += 1.0
+    if check == "gradient":
+        run = lambda grad: check_gradient(f, x, grad, max_entries=None)  # noqa: E731
+    else:
+        run = lambda grad: check_backward(f, lambda d: d * grad, x, upstream=1.0, max_entries=None)  # noqa: E731
+    assert run(right).ok
+    assert len(calls) == 1 + 2 * x.size  # one forward (or in-place probe), two calls per entry
+    assert not run(wrong).ok
+
+
 def test_check_backward_with_single_input_and_default_upstream():
     Z = np.random.default_rng(9).standard_normal((3, 4))
     s = 1 / (1 + np.exp(-Z))
