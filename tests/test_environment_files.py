@@ -7,26 +7,52 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+STUDENT_FILES = ROOT / "autograder" / "instructor" / "student_files"
+PIN = re.compile(r"([A-Za-z0-9_.-]+)==([\w.]+)")  # name==version, nothing else
+
+
+def requirements(pyproject):
+    """The requirement strings of a pyproject.toml: its dependencies and its dev extra."""
+    project = tomllib.loads(pyproject.read_text())["project"]
+    return project["dependencies"] + project.get("optional-dependencies", {}).get("dev", [])
+
+
+def unpinned(reqs):
+    """The requirements that are not `name==version` (a range, a bare name, an extra, a marker)."""
+    return [r for r in reqs if not PIN.fullmatch(r)]
+
+
+def pins(reqs):
+    """{name: version} of the `name==version` requirements among reqs."""
+    return dict(m.groups() for m in map(PIN.fullmatch, reqs) if m)
 
 
 def pip_pins():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    deps = project["dependencies"] + project["optional-dependencies"]["dev"]
-    return dict(re.fullmatch(r"([A-Za-z0-9_.-]+)==([\w.]+)", d).groups() for d in deps)
+    return pins(requirements(ROOT / "pyproject.toml"))
 
 
 def conda_pins():
-    pins = {}
+    found = {}
     for line in (ROOT / "environment.yml").read_text().splitlines():
         m = re.fullmatch(r"\s*-\s+([A-Za-z0-9_.-]+)\s*(==|=)\s*([\w.]+)\s*", line)
         if m and m.group(1) != "python":
-            pins[m.group(1)] = m.group(3)
-    return pins
+            found[m.group(1)] = m.group(3)
+    return found
 
 
-def test_every_dependency_is_pinned_exactly():
-    for dep in pip_pins():
-        assert dep, "unpinned dependency in pyproject.toml"
+def test_unpinned_finds_every_requirement_that_is_not_name_equals_version():
+    assert unpinned(["numpy==2.1.3", "scipy>=1.14", "nbgrader", "dask[distributed]==2024.8.0",
+                     "pytest==8.3.3; python_version<'3.12'", "matplotlib~=3.9"]) == [
+        "scipy>=1.14", "nbgrader", "dask[distributed]==2024.8.0", "pytest==8.3.3; python_version<'3.12'",
+        "matplotlib~=3.9"]
+
+
+@pytest.mark.parametrize("pyproject", [ROOT / "pyproject.toml", STUDENT_FILES / "pyproject.toml"],
+                         ids=["course", "student bundle"])
+def test_every_dependency_is_pinned_exactly(pyproject):
+    reqs = requirements(pyproject)
+    assert "numpy" in pins(reqs), f"{pyproject}: no numpy==<version> among {reqs}"
+    assert unpinned(reqs) == [], f"{pyproject}: pin these exactly (name==version)"
 
 
 def test_conda_and_pip_pin_the_same_packages_and_versions():
@@ -47,9 +73,6 @@ def test_python_version_agrees():
     assert "python=3.11" in (ROOT / "environment.yml").read_text()
 
 
-STUDENT_FILES = ROOT / "autograder" / "instructor" / "student_files"
-
-
 @pytest.mark.parametrize("pyproject", [ROOT / "pyproject.toml", STUDENT_FILES / "pyproject.toml"],
                          ids=["course", "student bundle"])
 def test_every_current_python_may_install(pyproject):
@@ -61,11 +84,10 @@ def test_every_current_python_may_install(pyproject):
 
 
 def test_student_bundle_pins_the_course_versions():
-    student = tomllib.loads((STUDENT_FILES / "pyproject.toml").read_text())["project"]["dependencies"]
-    pins = pip_pins()
-    for dep in student:
-        name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)==([\w.]+)", dep).groups()
-        assert pins.get(name) == version, f"student pyproject pins {dep}, the course {name}=={pins.get(name)}"
+    student = pins(tomllib.loads((STUDENT_FILES / "pyproject.toml").read_text())["project"]["dependencies"])
+    course = pip_pins()
+    assert student, "the student bundle pins nothing"
+    assert {name: course.get(name) for name in student} == student, "the student bundle pins other versions"
 
 
 @pytest.mark.parametrize("readme, section", [(ROOT / "README.md", "## For students"),
