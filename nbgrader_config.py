@@ -1,11 +1,15 @@
 """nbgrader configuration for the course (the course root is this directory: nbgrader runs here).
 
 Only options nbgrader knows belong here (a test loads every one against nbgrader's
-classes). The list of assignments lives in autograder/instructor/batteries/__init__.py.
+classes). The assignments are nbgrader's own: the folders of the source directory
+(solutions/<assignment>/<assignment>.ipynb), read by autograder.instructor.course_config;
+the time budgets are autograder/instructor/settings.py.
 """
 
 import contextlib
 import os
+
+from autograder.instructor.settings import EXECUTE_TIMEOUT
 
 c = get_config()  # noqa: F821 - provided by nbgrader
 
@@ -50,9 +54,10 @@ c.GenerateAssignment.preprocessors = [
     "autograder.instructor.nbgrader_plugins.ReleaseNotebook",
 ]
 
-# Each cell may run this long before it is interrupted. The first hidden-test
-# cell of a notebook runs the whole hidden battery (ex05 trains a network).
-c.Execute.timeout = 120
+# Each cell may run this long before it is interrupted (plain `nbgrader autograde`; `python -m
+# autograder grade` runs no kernel). The first hidden-test cell of a notebook waits for the judge
+# of the whole hidden battery (ex05 trains a network): settings.EXECUTE_TIMEOUT covers that wait.
+c.Execute.timeout = EXECUTE_TIMEOUT
 
 # Deleted grade cells come back from the gradebook instead of costing points.
 c.OverwriteCells.add_missing_cells = True

@@ -36,7 +36,7 @@ def _grade(args):
     print()
     print(report.table())
     print(f"\ngraded {len(report.outcomes)} submission(s) in {report.seconds:.1f} s; "
-          f"grades: {report.course / 'grades.csv'}; feedback: {report.course / 'feedback'}; "
+          f"grades: {report.course / grading.GRADES_FILE}; feedback: {report.course / 'feedback'}; "
           f"class report: {report.course / grading.REPORT_FILE}")
     if report.manual_kept:
         print(f"\nkept {report.manual_kept} manual score(s); {len(report.manual_flagged)} flagged for re-review "
@@ -63,12 +63,15 @@ def _gradcheck_demo(args):
 
 
 def build_parser():
+    from autograder.selfcheck import CELL_TIMEOUT as CHECK_CELL_TIMEOUT
+
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("check", help="self-check a notebook with its public tests (students)")
     p.add_argument("notebook", type=Path)
-    p.add_argument("--timeout", type=int, default=60, help="seconds per cell")
+    p.add_argument("--timeout", type=int, default=CHECK_CELL_TIMEOUT,
+                   help=f"seconds per cell (default: {CHECK_CELL_TIMEOUT})")
     p.set_defaults(func=_check)
 
     p = sub.add_parser("gradcheck-demo", help="the gradient checker on the affine layer")
@@ -79,6 +82,8 @@ def build_parser():
 
 
 def _add_instructor_commands(sub):
+    from autograder.instructor.settings import CELL_TIMEOUT  # imports nothing else
+
     p = sub.add_parser("release", help="regenerate exercises/ and build dist/student-release.zip")
     p.add_argument("--course", default=".", help="course root (default: .)")
     p.add_argument("--output", default="dist/student-release.zip")
@@ -91,7 +96,7 @@ def _add_instructor_commands(sub):
     p.add_argument("--import", dest="import_from", help="first import <student>_<assignment>.ipynb files "
                                                         "from this folder or .zip (an LMS download)")
     p.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: number of cores)")
-    p.add_argument("--timeout", type=int, default=30, help="seconds per cell (default: 30)")
+    p.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help=f"seconds per cell (default: {CELL_TIMEOUT})")
     p.add_argument("--force", action="store_true", help="regrade submissions that did not change")
     p.add_argument("--scheduler", help="run the jobs on a Dask cluster (tcp://HOST:PORT of its scheduler)")
     p.add_argument("--unsafe-no-sandbox", action="store_true",

@@ -9,16 +9,17 @@ Under `python -m autograder grade` these lines never run: no kernel executes a
 submission there (the sandbox records the outputs and the verdicts are put under
 the test cells, see autograder/instructor/recorded_outputs.py). Under plain
 `nbgrader autograde` and nbval, the judge is run once per notebook in a separate
-process on the notebook file in the working directory (its sandbox under
-bubblewrap, as always). A failed verdict raises AssertionError with its message, so there a
-function graded by parts (its verdict's "parts") earns nothing unless every part is right; its
+process on the notebook file in the working directory (nbgrader starts the kernel in
+the notebook's folder; its sandbox under bubblewrap, as always), given
+settings.judge_timeout(1) seconds (nbgrader_config.py's c.Execute.timeout covers that
+wait). A failed verdict raises AssertionError with its message, so there a function
+graded by parts (its verdict's "parts") earns nothing unless every part is right; its
 share per part is given by `python -m autograder grade` (job_steps.points_earned).
 """
 
 import hashlib
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 _verdict_cache = {}
@@ -27,8 +28,9 @@ _verdict_cache = {}
 def _judge_file(assignment, notebook):
     key = (assignment, hashlib.sha256(notebook.read_bytes()).hexdigest())
     if key not in _verdict_cache:
-        proc = subprocess.run([sys.executable, "-m", "autograder.instructor.judge", str(notebook),
-                               "--assignment", assignment], capture_output=True, text=True, timeout=900)
+        from autograder.instructor import protocol, settings  # the instructor's kernel (never a sandbox)
+        proc = subprocess.run(protocol.judge_notebook_command(notebook, assignment), capture_output=True,
+                              text=True, timeout=settings.judge_timeout(1))
         if proc.returncode != 0:
             raise RuntimeError(f"the hidden-test judge failed:\n{proc.stderr[-2000:]}")
         _verdict_cache[key] = json.loads(proc.stdout)

@@ -26,6 +26,7 @@ import nbformat
 from autograder.notebook_code import is_test_cell, public_tests, tested_function
 
 PASSED, FAILED, NOT_IMPLEMENTED = "passed", "FAILED", "not implemented yet"
+CELL_TIMEOUT = 60  # seconds one cell of the notebook may run in the self-check's kernel (`check --timeout`)
 DETAIL_LIMIT = 1000  # characters of a failure shown: a diagnosis and its hint fit (an overflow hint is ~450)
 
 
@@ -63,7 +64,7 @@ def _status_from_outputs(name, outputs):
     return FunctionStatus(name, FAILED, " ".join(detail.split())[:DETAIL_LIMIT])
 
 
-def check_notebook(path, timeout=60):
+def check_notebook(path, timeout=CELL_TIMEOUT):
     """Execute the notebook in a fresh kernel (in its folder); returns a FunctionStatus per graded function."""
     from nbclient import NotebookClient
 
@@ -77,7 +78,7 @@ def check_notebook(path, timeout=60):
     return [_status_from_outputs(name, cell.get("outputs", [])) for name, cell in _test_cells(nb)]
 
 
-def main(notebook, timeout=60):
+def main(notebook, timeout=CELL_TIMEOUT):
     path = Path(notebook)
     if not path.exists():
         print(f"no such notebook: {path}", file=sys.stderr)

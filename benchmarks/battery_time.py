@@ -15,10 +15,10 @@ import numpy as np
 from autograder.instructor.batteries import load_battery
 from autograder.instructor.batteries import ex05_backprop as ex05
 from autograder.instructor.judge import judge_notebook
+from autograder.instructor.release import assignments_in
 from autograder.notebook_code import student_code_cells
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 TRAINING_FUNCTION = "train_mlp"
 
 
@@ -49,7 +49,7 @@ def solution_training():
 
 def main():
     print(f"{'assignment':28s} {'functions':>9s} {'passed':>6s} {'cases':>6s} {'seconds':>8s}")
-    for assignment in ASSIGNMENTS:
+    for assignment in assignments_in(ROOT):
         functions = [f for f in load_battery(assignment).functions if f != TRAINING_FUNCTION]
         groups = [(assignment, functions)]
         if len(functions) < len(load_battery(assignment).functions):
@@ -58,8 +58,9 @@ def main():
             elapsed, passed, total, cases = timed_judge(assignment, names)
             print(f"{label:28s} {total:9d} {passed:6d} {cases:6d} {elapsed:8.2f}")
     accuracy, elapsed = solution_training()
+    limit = max(case.timeout for case in ex05.battery.iter_cases(TRAINING_FUNCTION))
     print(f"\nex05 solution train_mlp on the harness spiral: {accuracy:.1%} training accuracy "
-          f"in {elapsed:.2f} s (battery needs >= {ex05.MIN_ACCURACY:.0%} within 30 s)")
+          f"in {elapsed:.2f} s (battery needs >= {ex05.MIN_ACCURACY:.0%} within {limit:g} s)")
 
 
 if __name__ == "__main__":

@@ -315,7 +315,7 @@ def test_job_files_come_back_as_regular_files_within_limits(tmp_path, monkeypatc
     (folder / "link-to-solutions").symlink_to(ROOT / "solutions")
     (folder / "link-to-file").symlink_to(ROOT / "README.md")
     os.mkfifo(folder / "fifo")
-    monkeypatch.setattr(job_files, "FILE_LIMIT", 1000)
+    monkeypatch.setattr(job_files, "JOB_FILE_BYTES", 1000)
     (folder / "big.bin").write_bytes(b"x" * 2000)
     files, skipped = job_files.collect(folder)
     assert set(files) == {f"{EX1}.ipynb"}

@@ -33,6 +33,7 @@ from typing import Callable
 import numpy as np
 
 from autograder.gradcheck import _change, compare
+from autograder.instructor.settings import CASE_TIMEOUT
 
 FN = lambda name: {"__fn__": name}  # noqa: E731 - a marker for a named test function
 RNG = lambda seed: {"__rng__": int(seed)}  # noqa: E731 - a marker for default_rng(seed)
@@ -48,7 +49,7 @@ class Case:
     check: Callable
     inputs: list | None = None  # the arguments whose values must not change (compared to result["args_after"]);
     #                             Battery.iter_cases makes it an Inputs list whose .names are the parameter names
-    timeout: float = 10.0
+    timeout: float = CASE_TIMEOUT
     expect_error: str | None = None  # name of the exception the call must raise (e.g. "ValueError")
     no_fp_warnings: bool | str = False  # numpy overflow/invalid/divide warnings fail the case (edge inputs);
     #                                     a str also says how to avoid them (a hint for the judge's message)
@@ -120,7 +121,7 @@ def parameter_names(case, reference):
 
 # ---------------------------------------------------------------- case helpers
 
-def call_case(description, function_name, args, check, kwargs=None, timeout=10.0, no_fp_warnings=False):
+def call_case(description, function_name, args, check, kwargs=None, timeout=CASE_TIMEOUT, no_fp_warnings=False):
     """Call the student's function with args (arrays are checked for in-place changes);
     no_fp_warnings: a numpy floating-point warning during the call fails the case (a str: and the hint
     that explains how to keep every intermediate value finite)."""

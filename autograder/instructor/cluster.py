@@ -34,9 +34,9 @@ import tempfile
 import uuid
 from dataclasses import fields
 
+from autograder.instructor.settings import CLOSE_TIMEOUT, CONNECT_TIMEOUT
 from autograder.instructor.submissions import Problem
 
-CONNECT_TIMEOUT = 20  # seconds to reach the scheduler
 RETRIES = 2  # reruns of a task that raised (a worker's death is counted by the scheduler itself)
 MIN_IN_FLIGHT = 8  # tasks on the cluster at least (also while no worker has joined yet)
 IN_FLIGHT_PER_THREAD = 2
@@ -193,4 +193,4 @@ def run_on_cluster(tasks, scheduler, problems, progress=None):
             else:
                 yield task, outcomes
     finally:
-        client.close(timeout=10)
+        client.close(timeout=CLOSE_TIMEOUT)

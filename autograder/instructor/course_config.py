@@ -1,8 +1,12 @@
 """The course's nbgrader configuration, read the way the `nbgrader` command reads it.
 
-Every instructor tool asks this module where the gradebook is (`db_url`) and what the course is
-called (`course_id`) instead of guessing `<course>/gradebook.db`, so a course whose
-`nbgrader_config.py` points `c.CourseDirectory.db_url` at PostgreSQL is graded in PostgreSQL.
+Every instructor tool asks this module where the gradebook is (`db_url`), what the course is
+called (`course_id`) and which assignments it has (`assignments`) instead of guessing
+`<course>/gradebook.db` or `solutions/`, so a course whose `nbgrader_config.py` points
+`c.CourseDirectory.db_url` at PostgreSQL is graded in PostgreSQL. The assignments are nbgrader's:
+the folders `<source_directory>/<assignment>/` holding `<assignment>.ipynb` (the notebook named like
+its assignment, as the judge and the release expect); there is no other list to keep up to date.
+(The budgets, the same for every course, are autograder.instructor.settings.)
 
 The files and their order are nbgrader's (`NbGrader.initialize` run in the course directory):
 `jupyter_config` then `nbgrader_config` (.py/.json) from the Jupyter config path (user and
@@ -18,6 +22,7 @@ Without a `db_url` nbgrader's default applies: the embedded sqlite file `<root>/
 
     >>> db_url(course)          # 'sqlite:////abs/course/gradebook.db' or 'postgresql://...'
     >>> course_id(course)       # 'backprop-jacobians'
+    >>> assignments(course)     # ('ex01_differentiation', ...), sorted
     >>> sqlite_path(course)     # Path('/abs/course/gradebook.db'), None for a database server
     >>> load(course).root       # everything at once (a CourseConfig)
 
@@ -35,7 +40,7 @@ from pathlib import Path
 
 CONFIG_FILE = "nbgrader_config.py"
 
-__all__ = ["CONFIG_FILE", "CourseConfig", "CourseConfigError", "NotACourse", "course_id", "db_url",
+__all__ = ["CONFIG_FILE", "CourseConfig", "CourseConfigError", "NotACourse", "assignments", "course_id", "db_url",
            "display_url", "load", "sqlite_path"]
 
 
@@ -75,6 +80,14 @@ class CourseConfig:
         """<root>/<the configured directory> for "source", "release", "submitted", "autograded", "feedback"."""
         return self.root / getattr(self, f"{step}_directory")
 
+    @property
+    def assignments(self) -> tuple:
+        """The course's assignments, sorted: the source folders holding a notebook named like the folder."""
+        source = self.directory("source")
+        if not source.is_dir():
+            return ()
+        return tuple(sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file()))
+
 
 def load(course) -> CourseConfig:
     """Read the course's nbgrader configuration (see the module docstring)."""
@@ -111,6 +124,11 @@ def load(course) -> CourseConfig:
 def db_url(course) -> str:
     """The gradebook URL nbgrader uses for this course (a relative sqlite path made absolute)."""
     return load(course).db_url
+
+
+def assignments(course) -> tuple:
+    """The course's assignments (CourseConfig.assignments)."""
+    return load(course).assignments
 
 
 def course_id(course) -> str:

@@ -33,7 +33,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import warnings
@@ -45,18 +44,19 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
-from autograder.instructor import course_config, isolation, job_files
+from autograder.instructor import course_config, isolation, job_files, protocol
 from autograder.instructor.class_report import build_class_report
 from autograder.instructor.job_steps import score_from_verdicts
-from autograder.instructor.judge import NOTEBOOK_BUDGET
 from autograder.instructor.nbgrader_cli import nbgrader_env, put_bin_on_path, run_nbgrader
 from autograder.instructor.normalize import normalize_submission
 from autograder.instructor.release import assignments_in
+from autograder.instructor.settings import CELL_TIMEOUT, judge_timeout, nbgrader_steps_timeout
 from autograder.instructor.submissions import Problem, discover, import_lms
 from autograder.notebook_code import grade_id, notebook_code_cells
 
 STATE_FILE = ".autograder-state.json"
 REPORT_FILE = "report.html"
+GRADES_FILE = "grades.csv"
 
 
 @dataclass
@@ -119,71 +119,49 @@ class BatchTask:
     unsafe: bool = False
 
 
-JOB_OVERRIDES = """
-# ---- grading job overrides (autograder.instructor.grading) ----
-from nbgrader.converters import Autograde as _Autograde
-c.CourseDirectory.root = {root!r}
-c.CourseDirectory.db_url = "sqlite:///" + {gradebook!r}
-c.RecordedOutputs.directory = {recordings!r}
-c.Autograde.autograde_preprocessors = [
-    "autograder.instructor.recorded_outputs.RecordedOutputs" if getattr(p, "__name__", p) == "Execute" else p
-    for p in _Autograde.class_traits()["autograde_preprocessors"].default()]
-"""
-
-
 class Job:
-    """A private scratch course in which stock nbgrader grades one group of submissions."""
+    """A private scratch course in which stock nbgrader grades one group of submissions (its layout:
+    protocol.py)."""
 
     def __init__(self, root, task):
         self.root, self.task = Path(root), task
-        self.recordings = self.root / "recordings"
+        self.recordings = self.root / protocol.RECORDINGS
         self.recordings.mkdir(parents=True)
-        (self.root / "nbgrader_config.py").write_text(task.config + JOB_OVERRIDES.format(
-            root=str(self.root), gradebook=str(self.root / "gradebook.db"), recordings=str(self.recordings)))
+        (self.root / course_config.CONFIG_FILE).write_text(task.config + protocol.job_config_overrides(self.root))
         for assignment, files in task.solutions.items():
             for relative, data in files.items():
                 path = self.root / "source" / assignment / relative
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
-        (self.root / "gradebook.db").write_bytes(task.gradebook)
+        (self.root / protocol.GRADEBOOK).write_bytes(task.gradebook)
 
     def path(self, kind, student, assignment):
         return self.root / kind / student / assignment / f"{assignment}.ipynb"
 
-    def run_nbgrader_steps(self, submissions, budget):
+    def run_nbgrader_steps(self, submissions):
         """autograde, the points, generate_feedback (job_steps.py) in the job course; False if it
         failed or ran out of time. submissions: [{"student", "assignment", "verdicts", "manual"}]."""
-        (self.root / "grades.json").write_text(json.dumps(submissions))
-        proc = subprocess.Popen([sys.executable, "-m", "autograder.instructor.job_steps", str(self.root)],
-                                cwd=self.root, env=nbgrader_env(), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        protocol.write_grades(self.root, submissions)
+        proc = subprocess.Popen(protocol.job_steps_command(self.root), cwd=self.root, env=nbgrader_env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
-            return proc.wait(timeout=budget) == 0
+            return proc.wait(timeout=nbgrader_steps_timeout(len(submissions))) == 0
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             return False
 
     def judge(self, notebooks):
-        """Execute and judge {key: (assignment, notebook)} in one judge process; {key: result line}."""
-        request = {"cell_timeout": self.task.timeout, "unsafe": self.task.unsafe,
-                   "notebooks": [{"key": key, "assignment": a, "cells": notebook_code_cells(nb)}
-                                 for key, (a, nb) in notebooks.items()]}
+        """Execute and judge {key: (assignment, notebook)} in one judge process; {key: result}."""
+        request = protocol.judge_request({key: (a, notebook_code_cells(nb)) for key, (a, nb) in notebooks.items()},
+                                         self.task.timeout, self.task.unsafe)
         try:  # the judge bounds each notebook's time itself; this only guards against a stuck judge
-            proc = subprocess.run([sys.executable, "-m", "autograder.instructor.judge", "--batch"],
-                                  input=json.dumps(request), capture_output=True, text=True, env=nbgrader_env(),
-                                  timeout=(NOTEBOOK_BUDGET + 60) * len(notebooks) + 60)
+            proc = subprocess.run(protocol.judge_batch_command(), input=request, capture_output=True, text=True,
+                                  env=nbgrader_env(), timeout=judge_timeout(len(notebooks)))
             lines = proc.stdout.splitlines()
         except subprocess.TimeoutExpired as exc:
             lines = (exc.stdout or b"").decode(errors="replace").splitlines()
-        results = {}
-        for line in lines:
-            try:
-                result = json.loads(line)
-                results[result["key"]] = result
-            except (ValueError, KeyError, TypeError):
-                continue  # not a result line (the judge's only output is its results)
-        return results
+        return protocol.read_results(lines)
 
 def grade_batch(task, workdir):
     """Grade a group of submissions in a private scratch course under workdir; returns [Outcome]
@@ -211,15 +189,14 @@ def grade_batch(task, workdir):
             continue
         outcome.verdicts = result["verdicts"]
         recording = {"outputs": result["outputs"], "verdicts": outcome.verdicts, "notes": outcome.notes}
-        path = job.recordings / outcome.student / f"{outcome.assignment}.json"
+        path = protocol.recording_path(job.recordings, outcome.student, outcome.assignment)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(recording))
     gradable = [o for o in outcomes.values() if not o.error]
     manual = {f"{s['student']}/{s['assignment']}": s.get("manual", {}) for s in task.submissions}
     if gradable:
         job.run_nbgrader_steps([{"student": o.student, "assignment": o.assignment, "verdicts": o.verdicts,
-                                 "manual": manual[f"{o.student}/{o.assignment}"]} for o in gradable],
-                               240 + 10 * len(gradable))
+                                 "manual": manual[f"{o.student}/{o.assignment}"]} for o in gradable])
     for outcome in gradable:
         if not job.path("autograded", outcome.student, outcome.assignment).exists():
             outcome.error = "nbgrader could not process this notebook"
@@ -233,41 +210,41 @@ def grade_batch(task, workdir):
 
 # --------------------------------------------------------------------------- course set-up (main process)
 
-def _release_templates(course, db_url, assignments, scratch):
+def _release_templates(config, assignments, scratch):
     """The released notebook of each assignment; an assignment the course's gradebook does not know
     yet is generated first (into scratch: the committed release stays as it is) so that it does."""
-    with Gradebook(db_url) as gb:
+    with Gradebook(config.db_url) as gb:
         known = {a.name for a in gb.assignments}
     templates = {}
     for assignment in assignments:
-        committed = course / "exercises" / assignment / f"{assignment}.ipynb"
+        committed = config.directory("release") / assignment / f"{assignment}.ipynb"
         if assignment not in known or not committed.exists():
             run_nbgrader(["generate_assignment", assignment, "--force",
-                          f"--CourseDirectory.release_directory={Path(scratch) / 'release'}"], course)
+                          f"--CourseDirectory.release_directory={Path(scratch) / 'release'}"], config.course)
         if not committed.exists():
             committed = Path(scratch) / "release" / assignment / f"{assignment}.ipynb"
         templates[assignment] = nbformat.read(committed, as_version=4)
     return templates
 
 
-def _job_gradebook(course, db_url, assignments, scratch):
+def _job_gradebook(config, assignments, scratch):
     """A sqlite gradebook that knows every assignment, for the jobs (bytes): the course's own file
     when it is sqlite and knows them all, else one made by `nbgrader generate_assignment`."""
-    sqlite = course_config.load(course).sqlite_path
+    sqlite = config.sqlite_path
     if sqlite is not None and sqlite.exists():
-        with Gradebook(db_url) as gb:
+        with Gradebook(config.db_url) as gb:
             known = {a.name for a in gb.assignments}
         if set(assignments) <= known:
             return sqlite.read_bytes()
     made = Path(scratch) / "job-template.db"
     for assignment in assignments:
         run_nbgrader(["generate_assignment", assignment, "--force", f"--CourseDirectory.db_url=sqlite:///{made}",
-                      f"--CourseDirectory.release_directory={Path(scratch) / 'release-for-jobs'}"], course)
+                      f"--CourseDirectory.release_directory={Path(scratch) / 'release-for-jobs'}"], config.course)
     return made.read_bytes()
 
 
-def _solution_files(course, assignment):
-    folder = course / "solutions" / assignment
+def _solution_files(config, assignment):
+    folder = config.directory("source") / assignment
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts}
 
@@ -299,10 +276,10 @@ def _manual_grades(gb, student, assignment):
             "comments": {c.name: c.manual_comment for c in notebook.comments if c.manual_comment}}
 
 
-def merge(db_url, course, outcome, changed, report):
+def merge(config, outcome, changed, report):
     """Write one graded submission into the course: gradebook rows (points from the verdicts, maxima
     from the course's gradebook, manual grades kept), autograded notebook and feedback."""
-    with Gradebook(db_url) as gb, warnings.catch_warnings():
+    with Gradebook(config.db_url) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush noise when creating a submission
         student = gb.update_or_create_student(outcome.student)
         if student.first_name is None and student.last_name is None:  # formgrader would list "None, None"
@@ -322,7 +299,8 @@ def merge(db_url, course, outcome, changed, report):
                                               else grade.auto_score, grade.max_score)
         gb.db.commit()
     for kind in ("autograded", "feedback"):
-        job_files.replace_folder(course / kind / outcome.student / outcome.assignment, outcome.files.get(kind, {}))
+        job_files.replace_folder(config.directory(kind) / outcome.student / outcome.assignment,
+                                 outcome.files.get(kind, {}))
 
 
 def _load_state(course):
@@ -350,13 +328,13 @@ def _record_graded(course, key, digest):
 
 
 def _export_grades(course):
-    """`nbgrader export` to grades.csv (written beside it, then moved over whatever is there)."""
-    tmp = course / f".grades.csv.{os.getpid()}.tmp"  # two runs at once (disjoint --assignment) may export
+    """`nbgrader export` to GRADES_FILE (written beside it, then moved over whatever is there)."""
+    tmp = course / f".{GRADES_FILE}.{os.getpid()}.tmp"  # two runs at once (disjoint --assignment) may export
     run_nbgrader(["export", "--to", str(tmp)], course)
-    os.replace(tmp, course / "grades.csv")
+    os.replace(tmp, course / GRADES_FILE)
 
 
-def grade_course(course, *, assignments=None, students=None, import_from=None, jobs=None, timeout=30,
+def grade_course(course, *, assignments=None, students=None, import_from=None, jobs=None, timeout=CELL_TIMEOUT,
                  force=False, unsafe=False, scheduler=None, progress=print):
     """Grade a course directory; returns a Report (see module docstring)."""
     start = time.perf_counter()
@@ -374,18 +352,19 @@ def grade_course(course, *, assignments=None, students=None, import_from=None, j
     problems = []
     report = Report(course, [], problems, [], 0.0, warnings=warnings_)
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as scratch:
-        templates = _release_templates(course, config.db_url, assignments, scratch)
+        templates = _release_templates(config, assignments, scratch)
         if import_from:
-            _, import_problems = import_lms(import_from, course / "submitted", assignments)
+            _, import_problems = import_lms(import_from, config.directory("submitted"), assignments)
             problems += import_problems
-        found, found_problems = discover(course / "submitted", assignments, _template_ids(templates),
+        found, found_problems = discover(config.directory("submitted"), assignments, _template_ids(templates),
                                          students, _roster(course))
         problems += found_problems
         state = _load_state(course)
         todo = []
         for sub in found:
             key = f"{sub.student}/{sub.assignment}"
-            if not force and state.get(key) == sub.digest() and (course / "autograded" / sub.student / sub.assignment).exists():
+            graded = config.directory("autograded") / sub.student / sub.assignment
+            if not force and state.get(key) == sub.digest() and graded.exists():
                 report.skipped.append((sub.student, sub.assignment))
             else:
                 todo.append(sub)
@@ -393,9 +372,9 @@ def grade_course(course, *, assignments=None, students=None, import_from=None, j
                  f"{len(problems)} problem(s)")
         tasks = []
         if todo:
-            shared = dict(config=(course / "nbgrader_config.py").read_text(),
-                          solutions={a: _solution_files(course, a) for a in assignments},
-                          gradebook=_job_gradebook(course, config.db_url, assignments, scratch),
+            shared = dict(config=(course / course_config.CONFIG_FILE).read_text(),
+                          solutions={a: _solution_files(config, a) for a in assignments},
+                          gradebook=_job_gradebook(config, assignments, scratch),
                           templates={a: nbformat.writes(nb) for a, nb in templates.items()},
                           timeout=timeout, unsafe=unsafe)
             with Gradebook(config.db_url) as gb:
@@ -410,7 +389,7 @@ def grade_course(course, *, assignments=None, students=None, import_from=None, j
                     problems.append(Problem(outcome.student, outcome.assignment, outcome.error))
                     continue
                 key = f"{outcome.student}/{outcome.assignment}"
-                merge(config.db_url, course, outcome, key in state and state[key] != outcome.digest, report)
+                merge(config, outcome, key in state and state[key] != outcome.digest, report)
                 _record_graded(course, key, outcome.digest)
                 report.outcomes.append(outcome)
                 score, maximum = _total(outcome)

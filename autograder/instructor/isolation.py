@@ -17,7 +17,7 @@ Every process that runs student code during grading is started through
     CLONE_THREAD, clone3), ptrace and cross-process memory access, namespaces,
     mounts, keyrings, bpf, perf events, userfaultfd and io_uring;
   * resource limits set before bwrap starts: address space, CPU seconds, file
-    size, open files, core dumps.
+    size, open files, core dumps (the values: autograder.instructor.settings).
 
 `require_isolation()` stops grading with one line saying how to fix it when
 bubblewrap is missing or user namespaces are disabled; `unsafe=True` (the CLI's
@@ -36,18 +36,14 @@ import sys
 from pathlib import Path
 
 import autograder
+from autograder.instructor.settings import (CPU_LIMIT_SECONDS, FILE_SIZE_LIMIT_BYTES, MEMORY_LIMIT_BYTES,
+                                            OPEN_FILES_LIMIT, SANDBOX_CHECK_TIMEOUT, TMPFS_BYTES)
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 # what of the autograder package student code may see: the student-facing modules and the sandbox side
 MOUNTED_MODULES = ("__init__.py", "gradcheck.py", "notebook_code.py", "selfcheck.py", "sandbox")
 SANDBOX_UID = 65534
 WORKDIR = "/sandbox"
-
-MEMORY_LIMIT_BYTES = 3 * 1024 ** 3
-CPU_LIMIT_SECONDS = 600
-FILE_SIZE_LIMIT_BYTES = 16 * 1024 ** 2
-OPEN_FILES_LIMIT = 256
-TMPFS_BYTES = 64 * 1024 ** 2
 
 INSTALL_HINT = ("install bubblewrap (`apt-get install bubblewrap`) and allow unprivileged user namespaces "
                 "(`sysctl kernel.unprivileged_userns_clone=1`, and on Ubuntu 24.04+ "
@@ -195,7 +191,7 @@ def require_isolation():
     fd = seccomp_fd()
     try:
         proc = subprocess.run(sandboxed_command([sys.executable, "-I", "-c", "pass"], fd), pass_fds=(fd,),
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=SANDBOX_CHECK_TIMEOUT)
     finally:
         os.close(fd)
     if proc.returncode != 0:

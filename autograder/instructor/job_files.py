@@ -1,7 +1,7 @@
 """Files that come back from a grading job, as data, and how they go into the course.
 
 A job's autograded notebook and feedback folder are read without following
-symlinks, regular files only, with per-file and per-submission size limits; in
+symlinks, regular files only, with per-file and per-submission size limits (settings.py); in
 the course they replace the submission's folder, written only under it (no
 path may leave it).
 """
@@ -13,8 +13,7 @@ import shutil
 import stat
 from pathlib import Path, PurePosixPath
 
-FILE_LIMIT = 32 * 1024 ** 2  # bytes of one file
-SUBMISSION_LIMIT = 64 * 1024 ** 2  # bytes of one folder
+from autograder.instructor.settings import EXTRA_FILE_BYTES, JOB_FILE_BYTES, JOB_FOLDER_BYTES
 
 
 def collect(folder):
@@ -31,18 +30,17 @@ def collect(folder):
             info = os.lstat(path)
             if not stat.S_ISREG(info.st_mode):
                 skipped.append(f"{relative} was left out (not a regular file)")
-            elif info.st_size > FILE_LIMIT or total + info.st_size > SUBMISSION_LIMIT:
+            elif info.st_size > JOB_FILE_BYTES or total + info.st_size > JOB_FOLDER_BYTES:
                 skipped.append(f"{relative} was left out ({info.st_size} bytes is over the size limit)")
             else:
                 fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
                 with os.fdopen(fd, "rb") as file:
-                    files[relative] = file.read(FILE_LIMIT + 1)[:FILE_LIMIT]
+                    files[relative] = file.read(JOB_FILE_BYTES + 1)[:JOB_FILE_BYTES]
                 total += info.st_size
     return files, skipped
 
 
 SUBMISSION_EXTRAS = ("timestamp.txt", "submission_secret.txt")  # what nbgrader collect puts beside a notebook
-EXTRA_LIMIT = 4096
 
 
 def submission_extras(folder):
@@ -51,7 +49,7 @@ def submission_extras(folder):
     extras = {}
     for name in SUBMISSION_EXTRAS:
         path = Path(folder) / name
-        if path.is_file() and not path.is_symlink() and path.stat().st_size <= EXTRA_LIMIT:
+        if path.is_file() and not path.is_symlink() and path.stat().st_size <= EXTRA_FILE_BYTES:
             extras[name] = path.read_bytes()
     return extras
 

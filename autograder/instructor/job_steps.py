@@ -2,7 +2,7 @@
 
     python -m autograder.instructor.job_steps ROOT
 
-In the job's scratch course ROOT (its nbgrader_config.py written by the job; no
+In the job's scratch course ROOT (its layout and nbgrader_config.py: protocol.py; no
 student code runs here): stock nbgrader `autograde` for every submission (with
 RecordedOutputs in place of Execute), then the points of ROOT/grades.json applied
 to the job's gradebook, then stock `generate_feedback`.
@@ -12,16 +12,15 @@ to the job's gradebook, then stock `generate_feedback`.
                                    "comments": {cell: text}}}]
 """
 
-import json
 import sys
-from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import AutogradeApp, GenerateFeedbackApp
 
+from autograder.instructor import protocol
 from autograder.notebook_code import tested_function
 
-NBGRADER_ARGS = ["*", "--force", "--CourseDirectory.source_directory=source"]
+NBGRADER_ARGS = ["*", "--force"]
 
 
 def score_from_verdicts(grade, verdicts):
@@ -68,9 +67,8 @@ def _run(app_class):
 
 
 def main(root):
-    root = Path(root)
     _run(AutogradeApp)
-    apply_grades(f"sqlite:///{root / 'gradebook.db'}", json.loads((root / "grades.json").read_text()))
+    apply_grades(protocol.job_db_url(root), protocol.read_grades(root))
     _run(GenerateFeedbackApp)
 
 

@@ -9,9 +9,10 @@ sandbox also executes the whole notebook once and records each cell's outputs
 (`--batch`), so the notebook never runs anywhere else.
 A sandbox that hangs, exits or dies is killed and restarted for the remaining
 functions, so one bad function costs only its own points. Time is bounded three
-ways: each case and each notebook cell has its own timeout, each function's cases
-share FUNCTION_BUDGET seconds, and a notebook gets NOTEBOOK_BUDGET seconds in all
-(a function that is merely slow on every call cannot stretch a class's grading).
+ways (the budgets of autograder.instructor.settings): each case and each notebook
+cell has its own timeout, each function's cases share FUNCTION_BUDGET seconds, and
+a notebook gets NOTEBOOK_BUDGET seconds in all (a function that is merely slow on
+every call cannot stretch a class's grading).
 
     python -m autograder.instructor.judge NOTEBOOK --assignment ex04_expanded_jacobians [--function NAME]
 
@@ -39,17 +40,15 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from autograder.instructor import isolation
+from autograder.instructor import isolation, protocol
 from autograder.instructor.batteries import load_battery
 from autograder.instructor.battery import PartsCheck, graded_parts, unchanged_problem
+from autograder.instructor.settings import CELL_TIMEOUT, FUNCTION_BUDGET, NOTEBOOK_BUDGET
 from autograder.notebook_code import student_code_cells
 from autograder.sandbox import wire
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the directory holding the autograder package
 INSTRUCTOR_DIR = Path(__file__).resolve().parent
-CELL_TIMEOUT = 10.0
-FUNCTION_BUDGET = 60.0  # seconds for all cases of one function (sandbox restarts included)
-NOTEBOOK_BUDGET = 300.0  # seconds for the whole battery of one notebook
 MAX_REPORTED_FAILURES = 2
 
 
@@ -145,12 +144,10 @@ class Sandbox:
             wire.write_message(self.cmd_w, message)
         except OSError as exc:
             raise SandboxFailure("your code ended the grading process (sys.exit/os._exit/kill?)") from exc
-        deadline = time.monotonic() + timeout
         try:
-            (size,) = wire.HEADER.unpack(wire.read_exactly(self.reply_r, wire.HEADER.size, deadline))
-            if size > wire.MAX_MESSAGE_BYTES:
-                raise SandboxFailure("the result was too large to return")
-            return wire.loads(wire.read_exactly(self.reply_r, size, deadline))
+            return wire.read_message(self.reply_r, time.monotonic() + timeout)
+        except wire.MessageTooLarge as exc:
+            raise SandboxFailure("the result was too large to return") from exc
         except TimeoutError as exc:
             raise SandboxTimeout(f"timed out after {self._timeout_label} s (an infinite loop, or far too slow?)") from exc
         except EOFError as exc:
@@ -359,17 +356,16 @@ def _as_json(verdicts):
 
 
 def judge_batch(request, out):
-    """The grading pipeline's entry point. request: {"notebooks": [{"key", "assignment", "cells"}],
-    "cell_timeout": s, "unsafe": bool}; writes one JSON line per notebook to `out`:
-    {"key", "verdicts", "outputs": {index: [raw outputs]}} or {"key", "error"}."""
+    """The grading pipeline's entry point: a request of protocol.judge_request; writes one
+    protocol.result_line per notebook to `out` as soon as it is judged."""
     for item in request["notebooks"]:
         try:
             verdicts, outputs = judge_cells(item["assignment"], item["cells"], record=True,
                                             cell_timeout=request["cell_timeout"], unsafe=request["unsafe"])
-            line = {"key": item["key"], "verdicts": _as_json(verdicts), "outputs": outputs}
+            line = protocol.result_line(item["key"], _as_json(verdicts), outputs)
         except Exception as exc:  # noqa: BLE001 - one notebook must not stop the batch
-            line = {"key": item["key"], "error": f"{type(exc).__name__}: {exc}"}
-        out.write(json.dumps(line) + "\n")
+            line = protocol.result_line(item["key"], error=f"{type(exc).__name__}: {exc}")
+        out.write(line)
         out.flush()
 
 
@@ -379,7 +375,7 @@ def main(argv=None):
     parser.add_argument("--assignment")
     parser.add_argument("--function", action="append", help="judge only this function (repeatable)")
     parser.add_argument("--batch", action="store_true", help="read a batch request (JSON) on stdin and write "
-                                                             "one JSON line per notebook (see judge_batch)")
+                                                             "one JSON line per notebook (see protocol.py)")
     args = parser.parse_args(argv)
     if args.batch:
         judge_batch(json.load(sys.stdin), sys.stdout)

@@ -11,8 +11,8 @@ What the sandbox reports is untrusted data: `validated_outputs` keeps only
 well-formed stream, execute_result, display_data and error outputs, with only
 text/plain and PNG data (no HTML, no JavaScript), within size limits.
 
-The recording of a submission, written by the grading job (never by the sandbox):
-    RECORDINGS/<student>/<assignment>.json
+The recording of a submission, written by the grading job (never by the sandbox), at
+protocol.recording_path(RECORDINGS, student, assignment), RECORDINGS/<student>/<assignment>.json:
     {"outputs": {"<code cell ordinal>": [output, ...]}, "verdicts": {function: {...}}, "notes": [str]}
 """
 
@@ -22,12 +22,12 @@ import base64
 import binascii
 import html
 import json
-import os
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from autograder.instructor.protocol import recording_path
 from autograder.notebook_code import is_test_cell, tested_function
 
 TEXT_LIMIT = 100_000  # characters of text per output
@@ -136,7 +136,6 @@ class RecordedOutputs(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        path = os.path.join(self.directory, info["student"], f"{info['assignment']}.json")
-        with open(path, encoding="utf-8") as file:
+        with open(recording_path(self.directory, info["student"], info["assignment"]), encoding="utf-8") as file:
             fill(nb, json.load(file))
         return nb, resources

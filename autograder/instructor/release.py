@@ -15,8 +15,10 @@ environment.yml. Nothing from solutions/ or autograder/instructor/ goes in.
 import zipfile
 from pathlib import Path
 
+from autograder.instructor import course_config
 from autograder.instructor.batteries import ASSIGNMENTS
 from autograder.instructor.nbgrader_cli import run_nbgrader
+from autograder.instructor.settings import GENERATE_TIMEOUT
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 STUDENT_FILES = Path(__file__).resolve().parent / "student_files"
@@ -25,17 +27,19 @@ STUDENT_MODULES = ("__init__.py", "__main__.py", "cli.py", "gradcheck.py", "grad
 
 
 def assignments_in(course):
-    return [a for a in ASSIGNMENTS if (Path(course) / "solutions" / a / f"{a}.ipynb").exists()]
+    """The assignments of the course (its nbgrader source folders) that have a hidden battery: what
+    is released and graded."""
+    return [a for a in course_config.assignments(course) if a in ASSIGNMENTS]
 
 
 def generate_release(course, release_dir=None):
     """Stock nbgrader generate_assignment for every assignment of the course, into release_dir
-    (default: the course's exercises/). Returns the release directory."""
+    (default: the course's release directory, exercises/). Returns the release directory."""
     course = Path(course).resolve()
-    release_dir = Path(release_dir or course / "exercises").resolve()
+    release_dir = Path(release_dir or course_config.load(course).directory("release")).resolve()
     for assignment in assignments_in(course):
         run_nbgrader(["generate_assignment", assignment, "--force",
-                      f"--CourseDirectory.release_directory={release_dir}"], course, timeout=600)
+                      f"--CourseDirectory.release_directory={release_dir}"], course, timeout=GENERATE_TIMEOUT)
     return release_dir
 
 

@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from autograder.instructor.batteries import ASSIGNMENTS
+from autograder.instructor.settings import ARCHIVE_BYTES, MiB, NOTEBOOK_BYTES
 from autograder.notebook_code import grade_id
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -52,10 +53,6 @@ def _parse_lms_name(name, assignments):
     return (student, assignment, version) if assignment and STUDENT_ID.fullmatch(student) else None
 
 
-ENTRY_LIMIT = 20 * 1024 ** 2  # bytes of one imported notebook
-ARCHIVE_LIMIT = 2 * 1024 ** 3  # bytes of everything an import may unpack
-
-
 class _TooLarge(Exception):
     pass
 
@@ -85,10 +82,10 @@ def _zip_entries(source):
                 continue
             try:
                 with archive.open(info) as stream:
-                    data = _read_limited(stream, min(ENTRY_LIMIT, ARCHIVE_LIMIT - unpacked))
+                    data = _read_limited(stream, min(NOTEBOOK_BYTES, ARCHIVE_BYTES - unpacked))
             except _TooLarge:
-                entries.append((folder, path.name, f"it unpacks to more than {ENTRY_LIMIT // 2 ** 20} MiB"
-                                if unpacked < ARCHIVE_LIMIT - ENTRY_LIMIT else "the archive unpacks to too much"))
+                entries.append((folder, path.name, f"it unpacks to more than {NOTEBOOK_BYTES // MiB} MiB"
+                                if unpacked < ARCHIVE_BYTES - NOTEBOOK_BYTES else "the archive unpacks to too much"))
                 continue
             except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError) as exc:
                 entries.append((folder, path.name, f"it cannot be unpacked ({exc})"))
@@ -106,8 +103,8 @@ def _folder_entries(source):
             entries.append((folder, path.name, "it is a symbolic link"))
         elif not path.is_file():
             entries.append((folder, path.name, "it is not a regular file"))
-        elif path.stat().st_size > ENTRY_LIMIT:
-            entries.append((folder, path.name, f"it is larger than {ENTRY_LIMIT // 2 ** 20} MiB"))
+        elif path.stat().st_size > NOTEBOOK_BYTES:
+            entries.append((folder, path.name, f"it is larger than {NOTEBOOK_BYTES // MiB} MiB"))
         else:
             entries.append((folder, path.name, path.read_bytes()))
     return entries
@@ -121,8 +118,8 @@ def import_lms(source, submitted_dir, assignments):
     (`..._<assignment>-2.ipynb`, `... (2).ipynb`) in one folder the highest number wins. Files
     named for the same student and assignment in *different* folders (an upload in one student's
     folder named after another student) are not imported at all: each is reported, and that
-    student's existing submission stays as it was. Symbolic links, entries over ENTRY_LIMIT and
-    archives that unpack to more than ARCHIVE_LIMIT are refused with a line in the report."""
+    student's existing submission stays as it was. Symbolic links, entries over NOTEBOOK_BYTES and
+    archives that unpack to more than ARCHIVE_BYTES are refused with a line in the report."""
     source = Path(source)
     if not source.exists():
         return [], [Problem("", "", f"nothing to import: {source} does not exist")]
@@ -173,16 +170,13 @@ def _grade_ids(nb_json):
     return {grade_id(c) for c in nb_json.get("cells", [])} - {None}
 
 
-NOTEBOOK_LIMIT = 20 * 1024 ** 2  # bytes of a submitted notebook
-
-
 def validate_notebook(path, assignment, template_ids):
     """None if the file can be graded as `assignment`, else why not (before anything else reads it:
     size, UTF-8 JSON, the nbformat v4 schema). template_ids: {assignment: grade ids of its release}."""
     if path.is_symlink() or not path.is_file():
         return "the notebook is not a regular file"
-    if path.stat().st_size > NOTEBOOK_LIMIT:
-        return f"the notebook is larger than {NOTEBOOK_LIMIT // 2 ** 20} MiB"
+    if path.stat().st_size > NOTEBOOK_BYTES:
+        return f"the notebook is larger than {NOTEBOOK_BYTES // MiB} MiB"
     data = path.read_bytes()
     if not data.strip():
         return "the notebook file is empty"

@@ -3,6 +3,9 @@
 Only None, bool, int, float, str, list, tuple, dict (str keys) and numeric/bool
 numpy arrays cross the boundary, as JSON with base64 array payloads: nothing
 the judge decodes can execute code (no pickle).
+
+A message is an 8-byte big-endian length and that many bytes of JSON (write_message,
+read_message); the judge reads each reply with a deadline (read_message(fd, deadline)).
 """
 
 import base64
@@ -21,6 +24,10 @@ MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
 class WireError(ValueError):
     """A value that cannot cross the sandbox boundary."""
+
+
+class MessageTooLarge(WireError):
+    """A message announced as longer than MAX_MESSAGE_BYTES (it is not read)."""
 
 
 def encode(obj, depth=0):
@@ -112,8 +119,10 @@ def read_exactly(fd, n, deadline=None):
     return b"".join(chunks)
 
 
-def read_message(fd):
-    (size,) = HEADER.unpack(read_exactly(fd, HEADER.size))
+def read_message(fd, deadline=None):
+    """One length-prefixed message from fd, all of it before `deadline` (as in read_exactly);
+    MessageTooLarge past MAX_MESSAGE_BYTES, WireError (or ValueError) for a malformed one."""
+    (size,) = HEADER.unpack(read_exactly(fd, HEADER.size, deadline))
     if size > MAX_MESSAGE_BYTES:
-        raise WireError(f"message of {size} bytes is too large")
-    return loads(read_exactly(fd, size))
+        raise MessageTooLarge(f"message of {size} bytes is too large")
+    return loads(read_exactly(fd, size, deadline))

@@ -1,14 +1,15 @@
-"""Hidden test batteries, one module per assignment (named like the assignment)."""
+"""Hidden test batteries, one module per assignment, named like the assignment.
+
+An assignment has hidden tests when this package has its module: ASSIGNMENTS is read from the
+modules, not written down. The course's own list is its nbgrader source folders
+(course_config.CourseConfig.assignments); tests/test_settings.py checks that the two agree for this
+course, so adding an assignment is adding its source notebook and its battery module, no list.
+"""
 
 import importlib
+import pkgutil
 
-ASSIGNMENTS = (
-    "ex01_differentiation",
-    "ex02_total_derivatives",
-    "ex03_jacobians",
-    "ex04_expanded_jacobians",
-    "ex05_backprop",
-)
+ASSIGNMENTS = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
 
 
 def load_battery(assignment):
