@@ -23,28 +23,26 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 
 from autograder.instructor import grading
-from autograder.instructor.demo import PLANTED_BUG, solution_answers, test_points, write_student
 from autograder.instructor.nbgrader_cli import run_nbgrader
-from autograder.instructor.release import assignments_in, generate_release
+from autograder.instructor.release import assignments_in
+from autograder.instructor.synthetic_class import (filled, function_points, scratch_course, solution_answers, submit,
+                                                   with_planted_bug)
 
-REPO = Path(__file__).resolve().parents[1]
+STUDENT_KINDS = ("perfect", "untouched", "bug")
 
 
 def build_course(root, students):
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    assignments = assignments_in(REPO)
+    """A scratch course of every assignment in root, with `students` students s<i>_<kind> per
+    assignment cycling through STUDENT_KINDS (the planted bug in function i mod the functions);
+    returns the assignments."""
+    assignments = assignments_in(scratch_course(root))
     for assignment in assignments:
-        shutil.copytree(REPO / "solutions" / assignment, root / "solutions" / assignment)
-    generate_release(root)
-    for assignment in assignments:
-        answers, points = solution_answers(root, assignment), list(test_points(root, assignment))
+        answers, functions = solution_answers(root, assignment), list(function_points(root, assignment))
         for i in range(students):
-            kind = ("perfect", "untouched", "bug")[i % 3]
-            chosen = {} if kind == "untouched" else dict(answers)
-            if kind == "bug":
-                target = points[i % len(points)]
-                chosen[target] = answers[target] + PLANTED_BUG.format(name=target)
-            write_student(root, f"s{i:02d}_{kind}", assignment, chosen)
+            kind = STUDENT_KINDS[i % len(STUDENT_KINDS)]
+            chosen = {"perfect": answers, "untouched": {},
+                      "bug": with_planted_bug(answers, functions[i % len(functions)])}[kind]
+            submit(root, f"s{i:02d}_{kind}", assignment, filled(root, assignment, chosen))
     return assignments
 
 

@@ -1,8 +1,8 @@
-"""Shared set-up for tests that grade a small class with `grade_course` and then read what students
-and instructors see (tests/test_feedback_content.py, tests/test_manual_grades.py).
+"""What the tests that grade a class share: its assignments and the planted bug, grading with the
+tests' settings, and reading or writing the gradebook as formgrader does.
 
-The notebook helpers (`_solved`, `_release`, `_submit`, `_points`) are those of
-tests/test_grading_pipeline.py, imported rather than copied.
+Courses and notebooks come from autograder.instructor.synthetic_class (also the demo's and the
+benchmarks'); tests/conftest.py makes them fixtures.
 """
 
 import shutil
@@ -12,27 +12,10 @@ from nbgrader.api import Gradebook
 
 from autograder.instructor import course_config
 from autograder.instructor.grading import grade_course
-from autograder.instructor.release import generate_release
-from tests.test_grading_pipeline import _points, _release, _solved, _submit  # noqa: F401 - re-exported
 
-ROOT = Path(__file__).resolve().parents[1]
-EX1, EX4 = "ex01_differentiation", "ex04_expanded_jacobians"
-
-
-def make_course(course, assignments, db_url=None):
-    """A course directory holding the course's nbgrader_config.py (with `db_url` as its gradebook
-    if given; else gradebook.db), the solutions of `assignments` and their release (stock
-    `nbgrader generate_assignment`, which also fills the gradebook)."""
-    course = Path(course)
-    course.mkdir(parents=True, exist_ok=True)
-    config = (ROOT / "nbgrader_config.py").read_text()
-    if db_url:
-        config += f"\n# the gradebook of this test course\nc.CourseDirectory.db_url = {db_url!r}\n"
-    (course / "nbgrader_config.py").write_text(config)
-    for assignment in assignments:
-        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
-    generate_release(course)
-    return course
+EX1, EX2, EX4 = "ex01_differentiation", "ex02_total_derivatives", "ex04_expanded_jacobians"
+TARGET = "d_power"  # ex01's function under attack
+WRONG_D_POWER = "def d_power(x, c):\n    return c * x ** c\n"
 
 
 def copy_course(source, target):
@@ -52,10 +35,6 @@ def grade(course, **options):
 def gradebook(course):
     """The course's gradebook (the database its nbgrader_config.py names)."""
     return Gradebook(course_config.db_url(course))
-
-
-def full_marks(course, assignment):
-    return sum(_points(course, assignment).values())
 
 
 def formgrade_score(course, student, assignment, grade_cell, manual_score, extra_credit=None):

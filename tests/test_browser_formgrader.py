@@ -24,8 +24,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.course_fixtures import (EX1, _points, _solved, _submit, comment_text, full_marks, grade_row,
-                                   make_course, submission_score)
+from autograder.instructor.synthetic_class import full_marks, grade_cell_points, scratch_course, solved, submit
+from tests.course_fixtures import EX1, comment_text, grade_row, submission_score
 
 pytest.register_assert_rewrite("tests.browser_support")
 from tests.browser_support import ACTION, PAGE_LOAD, LabServer, new_page, wait_until  # noqa: E402
@@ -54,8 +54,8 @@ def run_grade(course, *args):
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """One assignment (ex01), one student with every answer right, graded by the CLI."""
-    course = make_course(tmp_path_factory.mktemp("formgrader") / "course", [EX1])
-    _submit(course, STUDENT, EX1, _solved(course, EX1))
+    course = scratch_course(tmp_path_factory.mktemp("formgrader") / "course", [EX1])
+    submit(course, STUDENT, EX1, solved(course, EX1))
     run_grade(course)
     assert submission_score(course, STUDENT, EX1) == full_marks(course, EX1)
     return course
@@ -112,7 +112,7 @@ def loaded_table(frame):
 
 def test_instructor_grades_by_hand_in_formgrader_and_a_regrade_keeps_it(course, lab, page, tmp_path):
     started = time.monotonic()
-    points = _points(course, EX1)
+    points = grade_cell_points(course, EX1)
     full = full_marks(course, EX1)
     assert points[CELL] == 1.0
 

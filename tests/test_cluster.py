@@ -23,9 +23,9 @@ from distributed import Client
 from autograder.instructor import cluster
 from autograder.instructor.cluster import ClusterUnavailable, run_on_cluster
 from autograder.instructor.grading import STATE_FILE, BatchTask, grade_course
-from autograder.instructor.release import generate_release
 from nbgrader.api import Gradebook
-from tests.test_grading_pipeline import EX1, EX2, ROOT, WRONG_D_POWER, _release, _solved, _submit
+from autograder.instructor.synthetic_class import released, solved, submit
+from tests.course_fixtures import EX1, EX2, WRONG_D_POWER
 
 BIN = Path(sys.executable).parent
 READY_TIMEOUT = 120  # seconds for the scheduler to listen and the workers to join (a loaded machine)
@@ -126,18 +126,14 @@ def dask_cluster(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def two_copies(tmp_path_factory):
+def two_copies(new_course, tmp_path_factory):
     """The same small class in two identical courses (local, cluster), not yet graded."""
-    local = tmp_path_factory.mktemp("local-course")
-    shutil.copy(ROOT / "nbgrader_config.py", local)
+    local = new_course("local-course", [EX1, EX2])
     for assignment in (EX1, EX2):
-        shutil.copytree(ROOT / "solutions" / assignment, local / "solutions" / assignment)
-    generate_release(local)
-    for assignment in (EX1, EX2):
-        _submit(local, "perfect", assignment, _solved(local, assignment))
-        _submit(local, "untouched", assignment, _release(local, assignment))
-    _submit(local, "planted_bug", EX1, _solved(local, EX1, d_power=WRONG_D_POWER))
-    _submit(local, "planted_bug", EX2, _solved(local, EX2))
+        submit(local, "perfect", assignment, solved(local, assignment))
+        submit(local, "untouched", assignment, released(local, assignment))
+    submit(local, "planted_bug", EX1, solved(local, EX1, d_power=WRONG_D_POWER))
+    submit(local, "planted_bug", EX2, solved(local, EX2))
     on_cluster = tmp_path_factory.mktemp("cluster-course") / "course"
     shutil.copytree(local, on_cluster, symlinks=True)
     return local, on_cluster

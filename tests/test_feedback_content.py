@@ -31,8 +31,8 @@ from autograder.instructor.job_steps import points_earned
 from autograder.instructor.recorded_outputs import verdict_output
 from autograder.notebook_code import is_test_cell
 from autograder.notebook_code import tested_function as function_of  # (a test_* name would be collected)
-from tests.course_fixtures import EX1, EX4, _points, _release, _solved, _submit, grade, make_course
-from tests.test_grading_pipeline import WRONG_D_POWER
+from autograder.instructor.synthetic_class import grade_cell_points, released, scratch_course, solved, submit
+from tests.course_fixtures import EX1, EX4, WRONG_D_POWER, grade
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -82,14 +82,14 @@ def _with_extra_cell(nb, after, source):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    course = make_course(tmp_path_factory.mktemp("feedback-course"), [EX1, EX4])
+    course = scratch_course(tmp_path_factory.mktemp("feedback-course"), [EX1, EX4])
     for assignment in (EX1, EX4):
-        _submit(course, "perfect", assignment, _solved(course, assignment))
-        _submit(course, "untouched", assignment, _release(course, assignment))
-    _submit(course, "planted_bug", EX1, _solved(course, EX1, d_power=WRONG_D_POWER))
-    _submit(course, "planted_bug", EX4, _solved(course, EX4, affine_backward=MISSING_TRANSPOSE))
-    _submit(course, "markup", EX1, _with_extra_cell(_solved(course, EX1, **MARKUP_EX1), "d_power", MARKUP_EXTRA_CELL))
-    _submit(course, "markup", EX4, _with_extra_cell(_solved(course, EX4), "affine_backward", MARKUP_EXTRA_CELL))
+        submit(course, "perfect", assignment, solved(course, assignment))
+        submit(course, "untouched", assignment, released(course, assignment))
+    submit(course, "planted_bug", EX1, solved(course, EX1, d_power=WRONG_D_POWER))
+    submit(course, "planted_bug", EX4, solved(course, EX4, affine_backward=MISSING_TRANSPOSE))
+    submit(course, "markup", EX1, _with_extra_cell(solved(course, EX1, **MARKUP_EX1), "d_power", MARKUP_EXTRA_CELL))
+    submit(course, "markup", EX4, _with_extra_cell(solved(course, EX4), "affine_backward", MARKUP_EXTRA_CELL))
     report = grade(course)
     outcomes = {(o.student, o.assignment): o for o in report.outcomes}
     return course, report, outcomes
@@ -169,12 +169,12 @@ def test_perfect_feedback_has_no_error_and_every_test_cell_passed(graded, assign
     soup = soup_of(course, "perfect", assignment)
     assert soup.select(".output_error") == [] and soup.select(".output_stderr") == []
     cells = feedback_cells(soup)
-    assert set(cells) == set(_points(course, assignment))
+    assert set(cells) == set(grade_cell_points(course, assignment))
     for grade_id, cell in cells.items():
         verdicts = [text for _, text in cell["outputs"] if "Hidden tests" in text]
         assert len(verdicts) == 1, (grade_id, cell["outputs"])
         assert verdicts[0].startswith(f"Hidden tests PASSED: {function_of(grade_id)}: passed all "), verdicts
-        points = _points(course, assignment)[grade_id]
+        points = grade_cell_points(course, assignment)[grade_id]
         assert f"Score: {points} / {points}" in cell["score"], cell["score"]
     assert "Hidden tests FAILED" not in soup.get_text()
     nb = autograded(course, "perfect", assignment)
@@ -188,7 +188,7 @@ def test_each_test_cell_shows_its_own_verdict_and_score(graded, student, assignm
     nothing), in the cell's heading and in the table of contents. Autograded notebook: the same verdict output."""
     course, _, outcomes = graded
     verdicts = outcomes[student, assignment].verdicts
-    points = _points(course, assignment)
+    points = grade_cell_points(course, assignment)
     soup = soup_of(course, student, assignment)
     cells = feedback_cells(soup)
     assert set(cells) == set(points)

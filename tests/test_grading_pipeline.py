@@ -1,14 +1,14 @@
 """`python -m autograder grade` on real course notebooks: exact points for correct,
 untouched, buggy, hostile and malformed submissions, graded together in parallel.
 
-One class is graded once (module fixture); every student except the one under
-test is correct, so each test also proves that the others were not affected.
+One class is graded once (module fixture) and only read; the re-run grades a copy
+of it. Every student except the one under test is correct, so each test also
+proves that the others were not affected.
 The function under attack is ex01's `d_power`.
 """
 
 import csv
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,14 +19,11 @@ import nbformat
 import pytest
 
 from autograder.instructor.grading import grade_course
-from autograder.instructor.release import generate_release
-from autograder.notebook_code import is_test_cell
+from autograder.instructor.synthetic_class import (full_marks, function_points, grade_cell_points, released, solved,
+                                                   submit, without_test_cells)
+from autograder.notebook_code import grade_id, is_test_cell, tested_function
 from nbgrader.api import Gradebook
-
-ROOT = Path(__file__).resolve().parents[1]
-EX1, EX2 = "ex01_differentiation", "ex02_total_derivatives"
-TARGET = "d_power"
-WRONG_D_POWER = "def d_power(x, c):\n    return c * x ** c\n"
+from tests.course_fixtures import EX1, EX2, TARGET, WRONG_D_POWER, copy_course
 
 HOSTILE = {
     "loops_in_function": "def d_power(x, c):\n    while True:\n        pass\n",
@@ -64,48 +61,14 @@ PRINTS_A_LOT = ("def d_power(x, c):\n    for _ in range(3):\n        print('x' *
                 "    return c * x ** (c - 1)\n")
 
 
-def _grade_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
-def _points(course, assignment):
-    nb = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {_grade_id(c): float(c.metadata["nbgrader"]["points"]) for c in nb.cells if is_test_cell(c)}
-
-
-def _answers(course, assignment):
-    nb = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {_grade_id(c): c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
-
-
-def _release(course, assignment):
-    return nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
-
-
-def _submit(course, student, assignment, nb, name=None):
-    path = course / "submitted" / student / assignment / (name or f"{assignment}.ipynb")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
-    return path
-
-
-def _solved(course, assignment, **overrides):
-    nb = _release(course, assignment)
-    answers = _answers(course, assignment)
-    for cell in nb.cells:
-        if _grade_id(cell) in answers:
-            cell.source = overrides.get(_grade_id(cell), answers[_grade_id(cell)])
-    return nb
-
-
 def build_class(course):
     vandal_target = course / "submitted" / "perfect" / EX1 / f"{EX1}.ipynb"
     students = {
-        "perfect": _solved(course, EX1),
-        "untouched": _release(course, EX1),
-        "planted_bug": _solved(course, EX1, d_power=WRONG_D_POWER),
-        "prints_a_lot": _solved(course, EX1, d_power=PRINTS_A_LOT),
-        "vandal": _solved(course, EX1, d_power=(
+        "perfect": solved(course, EX1),
+        "untouched": released(course, EX1),
+        "planted_bug": solved(course, EX1, d_power=WRONG_D_POWER),
+        "prints_a_lot": solved(course, EX1, d_power=PRINTS_A_LOT),
+        "vandal": solved(course, EX1, d_power=(
             "import os\nfrom pathlib import Path\n"
             f"gradebook, victim = {str(course / 'gradebook.db')!r}, {str(vandal_target)!r}\n"
             "def _replace(target):\n    Path('mine.txt').write_text('x')\n    os.replace('mine.txt', target)\n"
@@ -116,19 +79,17 @@ def build_class(course):
             "               lambda: _wipe(gradebook)):\n"
             "    try:\n        attack()\n    except Exception:\n        pass\n" + WRONG_D_POWER)),
     }
-    students.update({name: _solved(course, EX1, d_power=src) for name, src in HOSTILE.items()})
+    students.update({name: solved(course, EX1, d_power=src) for name, src in HOSTILE.items()})
 
-    deleted = _solved(course, EX1)
-    deleted.cells = [c for c in deleted.cells if not is_test_cell(c)]
-    students["deletes_test_cells"] = deleted
+    students["deletes_test_cells"] = without_test_cells(solved(course, EX1))
 
-    tampered = _solved(course, EX1, d_power=WRONG_D_POWER)
+    tampered = solved(course, EX1, d_power=WRONG_D_POWER)
     for cell in tampered.cells:
-        if _grade_id(cell) == f"test_{TARGET}":
+        if is_test_cell(cell) and tested_function(cell) == TARGET:
             cell.source = "pass  # tests? what tests?"
     students["edits_test_cell"] = tampered
 
-    markdown = _solved(course, EX1)
+    markdown = solved(course, EX1)
     for cell in markdown.cells:
         if is_test_cell(cell):
             cell.cell_type = "markdown"
@@ -136,33 +97,33 @@ def build_class(course):
             cell.pop("execution_count", None)
     students["test_cells_to_markdown"] = nbformat.from_dict(markdown)
 
-    duplicated = _solved(course, EX1)
-    index = next(i for i, c in enumerate(duplicated.cells) if _grade_id(c) == TARGET)
+    duplicated = solved(course, EX1)
+    index = next(i for i, c in enumerate(duplicated.cells) if grade_id(c) == TARGET)
     wrong_copy = nbformat.from_dict(json.loads(json.dumps(duplicated.cells[index])))
     wrong_copy.source = WRONG_D_POWER
     duplicated.cells.insert(index, wrong_copy)  # a wrong first copy, the right one last
     students["duplicates_answer_cell"] = duplicated
 
     for name, nb in students.items():
-        _submit(course, name, EX1, nb)
-        _submit(course, name, EX2, _solved(course, EX2))
+        submit(course, name, EX1, nb)
+        submit(course, name, EX2, solved(course, EX2))
 
     # bad input
     (course / "submitted" / "empty_file" / EX1).mkdir(parents=True)
     (course / "submitted" / "empty_file" / EX1 / f"{EX1}.ipynb").write_text("")
     (course / "submitted" / "not_json" / EX1).mkdir(parents=True)
     (course / "submitted" / "not_json" / EX1 / f"{EX1}.ipynb").write_text("{'cells': oops")
-    _submit(course, "wrong_assignment", EX1, _solved(course, EX2))
-    _submit(course, "unknown_name", EX1, _solved(course, EX1), name="Untitled (1).ipynb")
-    _submit(course, "missing_assignment", EX1, _solved(course, EX1))
-    _submit(course, "not_on_roster", EX1, _solved(course, EX1))
+    submit(course, "wrong_assignment", EX1, solved(course, EX2))
+    submit(course, "unknown_name", EX1, solved(course, EX1), name="Untitled (1).ipynb")
+    submit(course, "missing_assignment", EX1, solved(course, EX1))
+    submit(course, "not_on_roster", EX1, solved(course, EX1))
     for name in ("empty_file", "not_json", "wrong_assignment", "unknown_name"):
-        _submit(course, name, EX2, _solved(course, EX2))
+        submit(course, name, EX2, solved(course, EX2))
     # an LMS download: loose <student>_<assignment>.ipynb files in a zip, a resubmission among them
     with zipfile.ZipFile(course / "lms-download.zip", "w") as archive:
-        for name, nb in ((f"lms_student_{EX1}.ipynb", _release(course, EX1)),
-                         (f"lms_student_{EX1}-1.ipynb", _solved(course, EX1)),
-                         (f"lms_student_{EX2}.ipynb", _solved(course, EX2))):
+        for name, nb in ((f"lms_student_{EX1}.ipynb", released(course, EX1)),
+                         (f"lms_student_{EX1}-1.ipynb", solved(course, EX1)),
+                         (f"lms_student_{EX2}.ipynb", solved(course, EX2))):
             archive.writestr(name, nbformat.writes(nb))
     roster = [*students, "empty_file", "not_json", "wrong_assignment", "unknown_name", "missing_assignment",
               "lms_student"]
@@ -171,12 +132,10 @@ def build_class(course):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    for assignment in (EX1, EX2):
-        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
-    generate_release(course)
+def graded(new_course):
+    """(course, its GradingReport, the first 16 bytes of its gradebook before grading): the class
+    of build_class graded once. Tests only read it; one that grades again works on a copy."""
+    course = new_course("course", [EX1, EX2])
     build_class(course)
     gradebook_before = (course / "gradebook.db").read_bytes()[:16]
     report = grade_course(course, jobs=2, timeout=5, import_from=course / "lms-download.zip",
@@ -190,11 +149,11 @@ def score(course, student, assignment=EX1):
 
 
 def full(course, assignment=EX1):
-    return sum(_points(course, assignment).values())
+    return full_marks(course, assignment)
 
 
 def target_points(course):
-    return _points(course, EX1)[f"test_{TARGET}"]
+    return function_points(course, EX1)[TARGET]
 
 
 def problems_of(report, student):
@@ -250,7 +209,7 @@ def test_vandal_could_not_touch_the_course(graded):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # sqlite3.connect is not `open`
         for assignment in (EX1, EX2):
             cells = {c.name for c in gb.find_notebook(assignment, assignment).grade_cells}
-            assert cells == set(_points(course, assignment))
+            assert cells == set(grade_cell_points(course, assignment))
 
 
 @pytest.mark.parametrize("student, words", [
@@ -289,14 +248,14 @@ def test_no_lost_or_doubled_gradebook_rows(graded):
         for outcome in report.outcomes:
             submission = gb.find_submission_notebook(outcome.assignment, outcome.assignment, outcome.student)
             names = [g.name for g in submission.grades]
-            assert sorted(names) == sorted(_points(course, outcome.assignment))
+            assert sorted(names) == sorted(grade_cell_points(course, outcome.assignment))
 
 
-def test_rerun_after_fix_grades_only_the_fixed_file(graded):
-    course, _, _ = graded
+def test_rerun_after_fix_grades_only_the_fixed_file(graded, tmp_path):
+    course = copy_course(graded[0], tmp_path / "course")  # the module's course stays as graded
     perfect_before = score(course, "perfect")
     autograded_mtime = (course / "autograded" / "perfect" / EX1 / f"{EX1}.ipynb").stat().st_mtime
-    _submit(course, "not_json", EX1, _solved(course, EX1))
+    submit(course, "not_json", EX1, solved(course, EX1))
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--course", str(course), "--jobs", "2",
                            "--timeout", "5", "--assignment", EX1], capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]

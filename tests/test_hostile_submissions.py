@@ -26,8 +26,9 @@ from nbgrader.api import Gradebook
 import autograder
 from autograder.instructor import job_files
 from autograder.instructor.grading import grade_course
-from autograder.instructor.release import generate_release
-from tests.test_grading_pipeline import EX1, ROOT, TARGET, _points, _release, _solved, _submit
+from autograder.instructor.synthetic_class import REPO as ROOT
+from autograder.instructor.synthetic_class import full_marks, function_points, released, scratch_course, solved, submit
+from tests.course_fixtures import EX1, TARGET
 
 RIGHT = "c * x ** (c - 1)"
 WRONG = "c * x ** c"
@@ -192,20 +193,17 @@ class Listener:
 
 
 @pytest.fixture(scope="module")
-def hostile_class(tmp_path_factory):
-    course = tmp_path_factory.mktemp("hostile-course")
-    backup = tmp_path_factory.mktemp("instructor-backup")  # a second copy of the course, outside it
-    marker = tmp_path_factory.mktemp("outside") / "pwned.txt"
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / EX1, course / "solutions" / EX1)
+def hostile_class(new_course, tmp_path_factory):
+    course = new_course("hostile-course", [EX1])
+    backup = tmp_path_factory.mktemp("instructor-backup")  # a second copy of the solutions, outside the course
     shutil.copytree(ROOT / "solutions" / EX1, backup / "solutions" / EX1)
-    generate_release(course)
+    marker = tmp_path_factory.mktemp("outside") / "pwned.txt"
     listener = Listener()
-    students = {"perfect": _solved(course, EX1), "untouched": _release(course, EX1)}
+    students = {"perfect": solved(course, EX1), "untouched": released(course, EX1)}
     named = attacks(course, backup, marker, listener.port)
-    students.update({name: _solved(course, EX1, d_power=_conditional(src)) for name, src in named.items()})
+    students.update({name: solved(course, EX1, d_power=_conditional(src)) for name, src in named.items()})
     for name, nb in students.items():
-        _submit(course, name, EX1, nb)
+        submit(course, name, EX1, nb)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         cells_before = {c.name: c.max_score for c in gb.find_notebook(EX1, EX1).grade_cells}
     before = _tree_digest(course, GRADING_OUTPUTS), _tree_digest(backup), _installed_digest()
@@ -223,7 +221,7 @@ def _score(course, student):
 
 def test_classmates_are_graded_as_if_alone(hostile_class):
     course = hostile_class["course"]
-    assert _score(course, "perfect") == sum(_points(course, EX1).values())
+    assert _score(course, "perfect") == full_marks(course, EX1)
     assert _score(course, "untouched") == 0
     assert not hostile_class["report"].problems
 
@@ -231,8 +229,7 @@ def test_classmates_are_graded_as_if_alone(hostile_class):
 @pytest.mark.parametrize("attack", sorted(attacks(Path("/c"), Path("/b"), Path("/m"), 1)))
 def test_attack_earns_nothing_for_the_attacked_function(hostile_class, attack):
     course = hostile_class["course"]
-    points = _points(course, EX1)
-    expected = sum(points.values()) - points[f"test_{TARGET}"]
+    expected = full_marks(course, EX1) - function_points(course, EX1)[TARGET]
     if attack == "background_thread":  # its garbage on the channel may cost it more of its own points
         assert _score(course, attack) <= expected
     else:
@@ -271,13 +268,9 @@ MALFORMED = {
 
 
 def test_malformed_notebooks_cost_only_their_own_submission(tmp_path):
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / EX1, course / "solutions" / EX1)
-    generate_release(course)
-    _submit(course, "perfect", EX1, _solved(course, EX1))
-    release = json.loads(nbformat.writes(_release(course, EX1)))
+    course = scratch_course(tmp_path / "course", [EX1])
+    submit(course, "perfect", EX1, solved(course, EX1))
+    release = json.loads(nbformat.writes(released(course, EX1)))
     for name, make in MALFORMED.items():
         path = course / "submitted" / name / EX1 / f"{EX1}.ipynb"
         path.parent.mkdir(parents=True)
@@ -285,13 +278,13 @@ def test_malformed_notebooks_cost_only_their_own_submission(tmp_path):
         path.write_bytes(data if isinstance(data, bytes) else data.encode())
     # an LMS zip: one student's folder holds a file named after a classmate; a zip bomb; a symlink
     with zipfile.ZipFile(tmp_path / "lms.zip", "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"bob/perfect_{EX1}.ipynb", nbformat.writes(_release(course, EX1)))
-        archive.writestr(f"perfect/perfect_{EX1}.ipynb", nbformat.writes(_solved(course, EX1)))
+        archive.writestr(f"bob/perfect_{EX1}.ipynb", nbformat.writes(released(course, EX1)))
+        archive.writestr(f"perfect/perfect_{EX1}.ipynb", nbformat.writes(solved(course, EX1)))
         archive.writestr(f"bomb_{EX1}.ipynb", b"0" * (64 * 1024 ** 2))
         link = zipfile.ZipInfo(f"linker_{EX1}.ipynb")
         link.external_attr = (stat.S_IFLNK | 0o777) << 16
         archive.writestr(link, "/etc/passwd")
-        archive.writestr(f"../../escapee_{EX1}.ipynb", nbformat.writes(_solved(course, EX1)))
+        archive.writestr(f"../../escapee_{EX1}.ipynb", nbformat.writes(solved(course, EX1)))
     perfect_before = (course / "submitted" / "perfect" / EX1 / f"{EX1}.ipynb").read_bytes()
     report = grade_course(course, jobs=2, timeout=5, import_from=tmp_path / "lms.zip", progress=lambda *_: None)
     problems = [str(p) for p in report.problems]
@@ -302,8 +295,8 @@ def test_malformed_notebooks_cost_only_their_own_submission(tmp_path):
     assert any("bomb" in p and "MiB" in p for p in problems)
     assert any("linker" in p and "symbolic link" in p for p in problems)
     assert not (tmp_path / f"escapee_{EX1}.ipynb").exists() and not (course / f"escapee_{EX1}.ipynb").exists()
-    assert _score(course, "perfect") == sum(_points(course, EX1).values())
-    assert _score(course, "escapee") == sum(_points(course, EX1).values())  # named by its file, kept inside
+    assert _score(course, "perfect") == full_marks(course, EX1)
+    assert _score(course, "escapee") == full_marks(course, EX1)  # named by its file, kept inside
 
 
 # --------------------------------------------------------------------------- copying back
@@ -326,12 +319,8 @@ def test_job_files_come_back_as_regular_files_within_limits(tmp_path, monkeypatc
 
 
 def test_a_fifo_in_place_of_grades_csv_does_not_hang_the_run(tmp_path):
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / EX1, course / "solutions" / EX1)
-    generate_release(course)
-    _submit(course, "perfect", EX1, _solved(course, EX1))
+    course = scratch_course(tmp_path / "course", [EX1])
+    submit(course, "perfect", EX1, solved(course, EX1))
     os.mkfifo(course / "grades.csv")
     grade_course(course, jobs=1, timeout=5, progress=lambda *_: None)
     assert (course / "grades.csv").is_file() and "perfect" in (course / "grades.csv").read_text()

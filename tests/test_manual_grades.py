@@ -24,12 +24,11 @@ import sys
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.course_fixtures import (EX1, _solved, _submit, comment_text, copy_course, formgrade_comment,
-                                   formgrade_score, full_marks, grade, grade_row, gradebook, make_course,
-                                   submission_score)
+from autograder.instructor.synthetic_class import full_marks, scratch_course, solved, submit
+from tests.course_fixtures import (EX1, WRONG_D_POWER, comment_text, copy_course, formgrade_comment, formgrade_score,
+                                   grade, grade_row, gradebook, submission_score)
 from autograder.instructor import course_config
 from tests.postgres_server import postgres_server  # noqa: F401 - the session fixture
-from tests.test_grading_pipeline import WRONG_D_POWER
 
 CELL, ANSWER = "test_d_power", "d_power"  # the test cell given a manual score, the answer cell commented
 MANUAL = 0.5
@@ -40,9 +39,9 @@ OTHER_D_POWER = "def d_power(x, c):\n    return c * x ** c / x  # rewritten\n"  
 
 @pytest.fixture(scope="module")
 def graded_once(tmp_path_factory):
-    course = make_course(tmp_path_factory.mktemp("manual-course"), [EX1])
-    _submit(course, "alice", EX1, _solved(course, EX1))
-    _submit(course, "bob", EX1, _solved(course, EX1))
+    course = scratch_course(tmp_path_factory.mktemp("manual-course"), [EX1])
+    submit(course, "alice", EX1, solved(course, EX1))
+    submit(course, "bob", EX1, solved(course, EX1))
     report = grade(course)
     assert report.problems == [] and len(report.outcomes) == 2
     return course
@@ -104,7 +103,7 @@ def test_a_force_regrade_of_an_unchanged_submission_keeps_the_manual_grade_unfla
 
 
 def test_a_changed_submission_keeps_the_manual_grade_and_flags_it(course):
-    _submit(course, "alice", EX1, _solved(course, EX1, d_power=WRONG_D_POWER))  # resubmitted, now wrong
+    submit(course, "alice", EX1, solved(course, EX1, d_power=WRONG_D_POWER))  # resubmitted, now wrong
     report = grade(course)
     assert [o.student for o in report.outcomes] == ["alice"] and report.skipped == [("bob", EX1)]
     assert report.manual_kept == 1
@@ -121,7 +120,7 @@ def test_a_changed_submission_keeps_the_manual_grade_and_flags_it(course):
 
 
 def test_the_cli_says_which_manual_grades_to_review_again(course):
-    _submit(course, "alice", EX1, _solved(course, EX1, d_power=OTHER_D_POWER))  # other code, still right
+    submit(course, "alice", EX1, solved(course, EX1, d_power=OTHER_D_POWER))  # other code, still right
     out = run_cli(course)
     assert "kept 1 manual score(s); 1 flagged for re-review" in out, out
     assert f"  - alice/{EX1}/{CELL}" in out, out
@@ -148,8 +147,8 @@ def test_regrading_one_student_leaves_the_others_manual_grades_alone(course):
         before = {g.name: (g.auto_score, g.manual_score, g.needs_manual_grade)
                   for g in gb.find_submission_notebook(EX1, EX1, "alice").grades}
     # both resubmit: a regrade of alice would flag her manual grade
-    _submit(course, "alice", EX1, _solved(course, EX1, d_power=WRONG_D_POWER))
-    _submit(course, "bob", EX1, _solved(course, EX1, d_power=OTHER_D_POWER))
+    submit(course, "alice", EX1, solved(course, EX1, d_power=WRONG_D_POWER))
+    submit(course, "bob", EX1, solved(course, EX1, d_power=OTHER_D_POWER))
     report = grade(course, students=["bob"])
     assert [o.student for o in report.outcomes] == ["bob"] and report.problems == []
     assert report.manual_kept == 1 and report.manual_flagged == [f"bob/{EX1}/{CELL}"]
@@ -205,10 +204,10 @@ def on_postgresql(postgres_server, tmp_path_factory):  # noqa: F811 - the fixtur
     and extra credit; regraded with --force (what it then holds is recorded); alice resubmits other
     code and the class is graded again."""
     url = postgres_server.create_database("manual_grades")
-    course = make_course(tmp_path_factory.mktemp("manual-pg") / "course", [EX1], db_url=url)
+    course = scratch_course(tmp_path_factory.mktemp("manual-pg") / "course", [EX1], db_url=url)
     assert course_config.sqlite_path(course) is None
-    _submit(course, "alice", EX1, _solved(course, EX1))
-    _submit(course, "bob", EX1, _solved(course, EX1))
+    submit(course, "alice", EX1, solved(course, EX1))
+    submit(course, "bob", EX1, solved(course, EX1))
     assert grade(course).problems == []
     formgrade_score(course, "alice", EX1, CELL, MANUAL)
     formgrade_score(course, "alice", EX1, "test_sigmoid", None, extra_credit=1.0)
@@ -218,7 +217,7 @@ def on_postgresql(postgres_server, tmp_path_factory):  # noqa: F811 - the fixtur
                    "sigmoid": grade_row(course, "alice", EX1, "test_sigmoid"), "csv": csv_scores(course),
                    "feedback": BeautifulSoup((course / "feedback" / "alice" / EX1 / f"{EX1}.html")
                                              .read_text(encoding="utf-8"), "html.parser")}
-    _submit(course, "alice", EX1, _solved(course, EX1, d_power=OTHER_D_POWER))
+    submit(course, "alice", EX1, solved(course, EX1, d_power=OTHER_D_POWER))
     changed = grade(course)
     after_change = {"report": changed, "row": alice_row(course), "comment": comment_text(course, "alice", EX1, ANSWER)}
     return course, after_force, after_change
@@ -254,7 +253,7 @@ def test_on_postgresql_the_feedback_total_counts_the_extra_credit(on_postgresql)
 
 
 def test_a_forced_regrade_before_the_review_keeps_the_flag(course):
-    _submit(course, "alice", EX1, _solved(course, EX1, d_power=OTHER_D_POWER))
+    submit(course, "alice", EX1, solved(course, EX1, d_power=OTHER_D_POWER))
     assert grade(course).manual_flagged == [f"alice/{EX1}/{CELL}"]
     assert alice_row(course)[3] is True
     report = grade(course, force=True)  # e.g. after a fix to a battery; nobody has looked at alice's cell yet

@@ -13,7 +13,8 @@ import pytest
 from autograder.instructor import judge
 from autograder.instructor.batteries import ASSIGNMENTS, load_battery
 from autograder.instructor.battery import graded_parts
-from tests.course_fixtures import EX4, _points, _solved, _submit, grade, grade_row, make_course
+from autograder.instructor.synthetic_class import grade_cell_points, scratch_course, solved, submit
+from tests.course_fixtures import EX4, grade, grade_row
 from tests.test_class_report import PlantedSandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +59,7 @@ def test_a_right_answer_has_every_part_right_and_a_function_graded_as_a_whole_no
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_part_is_worth_whole_points(assignment):
-    points = _points(ROOT, assignment)
+    points = grade_cell_points(ROOT, assignment)
     battery = load_battery(assignment)
     uneven = {}
     for function in battery.functions:
@@ -71,16 +72,16 @@ def test_every_part_is_worth_whole_points(assignment):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """ex04 graded through the pipeline: `wrong_db` (affine_backward's db a mean) and `perfect`."""
-    course = make_course(tmp_path_factory.mktemp("parts-course"), [EX4])
-    _submit(course, "perfect", EX4, _solved(course, EX4))
-    _submit(course, "wrong_db", EX4, _solved(course, EX4, affine_backward=WRONG_DB))
+    course = scratch_course(tmp_path_factory.mktemp("parts-course"), [EX4])
+    submit(course, "perfect", EX4, solved(course, EX4))
+    submit(course, "wrong_db", EX4, solved(course, EX4, affine_backward=WRONG_DB))
     return course, grade(course)
 
 
 def test_the_pipeline_gives_the_right_parts_their_share(graded):
     course, report = graded
     assert report.problems == []
-    points = _points(course, EX4)
+    points = grade_cell_points(course, EX4)
     assert points["test_affine_backward"] == 3  # dX, dW, db: 1 point each
     auto_score, _, _, _, score = grade_row(course, "wrong_db", EX4, "test_affine_backward")
     assert auto_score == score == 2.0  # the shares of dX and dW

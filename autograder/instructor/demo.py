@@ -12,31 +12,15 @@
    expected scores, and where grades.csv and the feedback are.
 """
 
-import copy
 import shutil
 import sys
 from pathlib import Path
 
-import nbformat
-
 from autograder.gradcheck_demo import main as gradcheck_demo
 from autograder.instructor.grading import grade_course
-from autograder.instructor.release import assignments_in, generate_release
-from autograder.notebook_code import grade_id, is_answer_cell, is_test_cell, points, tested_function
-
-REPO = Path(__file__).resolve().parents[2]
-
-PLANTED_BUG = '''
-
-def _planted_bug(function):
-    def buggy(*args, **kwargs):
-        out = function(*args, **kwargs)
-        return tuple(2 * o for o in out) if isinstance(out, tuple) else 2 * out
-    return buggy
-
-
-{name} = _planted_bug({name})
-'''
+from autograder.instructor.release import assignments_in
+from autograder.instructor.synthetic_class import (filled, function_points, released, scratch_course,
+                                                   solution_answers, submit, with_planted_bug, without_test_cells)
 
 HOSTILE = {
     "loop": "def {name}(*args, **kwargs):\n    while True:\n        pass\n",
@@ -48,44 +32,18 @@ HOSTILE = {
 }
 
 
-def solution_answers(course, assignment):
-    nb = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {grade_id(c): c.source for c in nb.cells if is_answer_cell(c)}
-
-
-def test_points(course, assignment):
-    nb = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {tested_function(c): points(c)
-            for c in nb.cells if is_test_cell(c)}
-
-
-def write_student(course, student, assignment, answers, drop_tests=False):
-    release = nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
-    nb = copy.deepcopy(release)
-    for cell in nb.cells:
-        if grade_id(cell) in answers:
-            cell.source = answers[grade_id(cell)]
-    if drop_tests:
-        nb.cells = [c for c in nb.cells if not is_test_cell(c)]
-    path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
-    return path
-
-
 def build_class(course, assignments):
     """Write the synthetic submissions; returns {(student, assignment): expected score}."""
     expected = {}
     for index, assignment in enumerate(assignments):
-        answers, points = solution_answers(course, assignment), test_points(course, assignment)
+        answers, points = solution_answers(course, assignment), function_points(course, assignment)
         full = sum(points.values())
-        write_student(course, "perfect", assignment, answers)
+        submit(course, "perfect", assignment, filled(course, assignment, answers))
         expected["perfect", assignment] = full
-        write_student(course, "untouched", assignment, {})
+        submit(course, "untouched", assignment, released(course, assignment))
         expected["untouched", assignment] = 0.0
         target = list(points)[index % len(points)]
-        buggy = dict(answers, **{target: answers[target] + PLANTED_BUG.format(name=target)})
-        write_student(course, "planted_bug", assignment, buggy)
+        submit(course, "planted_bug", assignment, filled(course, assignment, with_planted_bug(answers, target)))
         expected["planted_bug", assignment] = full - points[target]
         if index < 2:
             sabotaged = dict(zip(HOSTILE, list(points)))
@@ -93,7 +51,7 @@ def build_class(course, assignments):
             for kind, name in sabotaged.items():
                 hostile[name] = HOSTILE[kind].format(name=name, assignment=assignment,
                                                      target=str(course / "gradebook.db"))
-            write_student(course, "hostile", assignment, hostile, drop_tests=True)
+            submit(course, "hostile", assignment, without_test_cells(filled(course, assignment, hostile)))
             expected["hostile", assignment] = full - sum(points[n] for n in sabotaged.values())
     broken = course / "submitted" / "broken"
     (broken / assignments[0]).mkdir(parents=True)
@@ -111,13 +69,8 @@ def main(course_dir=Path("demo-course")):
     course = Path(course_dir).resolve()
     if course.exists():
         shutil.rmtree(course)
-    course.mkdir(parents=True)
-    shutil.copy(REPO / "nbgrader_config.py", course)
-    assignments = assignments_in(REPO)
-    for assignment in assignments:
-        shutil.copytree(REPO / "solutions" / assignment, course / "solutions" / assignment)
     print("=" * 78 + f"\n2. Release regenerated from solutions/ in {course}\n" + "=" * 78)
-    generate_release(course)
+    assignments = assignments_in(scratch_course(course))
     for assignment in assignments:
         print(f"  exercises/{assignment}/{assignment}.ipynb")
     expected = build_class(course, assignments)
