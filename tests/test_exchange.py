@@ -44,6 +44,7 @@ import pytest
 from traitlets.config import Configurable
 
 from autograder.instructor.nbgrader_cli import BIN_DIR, nbgrader_env
+from autograder.notebook_code import grade_id
 from nbgrader.api import Gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,11 +147,11 @@ def copy_course(dest, *, exercises=True):
 def fill_one_function(notebook):
     """The student answers FILLED: the solution's code (markers dropped) in the release's answer cell."""
     solution = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    answer = next(c.source for c in solution.cells if c.metadata.get("nbgrader", {}).get("grade_id") == FILLED)
+    answer = next(c.source for c in solution.cells if grade_id(c) == FILLED)
     answer = "\n".join(line for line in answer.splitlines() if "### BEGIN SOLUTION" not in line
                        and "### END SOLUTION" not in line)
     nb = nbformat.read(notebook, as_version=4)
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == FILLED)
+    cell = next(c for c in nb.cells if grade_id(c) == FILLED)
     assert "raise NotImplementedError()" in cell.source
     cell.source = answer
     nbformat.write(nb, notebook)

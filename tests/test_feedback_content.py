@@ -29,6 +29,7 @@ from bs4 import BeautifulSoup
 from autograder.instructor.batteries import load_battery
 from autograder.instructor.job_steps import points_earned
 from autograder.instructor.recorded_outputs import verdict_output
+from autograder.notebook_code import grade_id as grade_id_of
 from autograder.notebook_code import is_test_cell
 from autograder.notebook_code import tested_function as function_of  # (a test_* name would be collected)
 from autograder.instructor.synthetic_class import grade_cell_points, released, scratch_course, solved, submit
@@ -75,7 +76,7 @@ STUDENTS = ["perfect", "untouched", "planted_bug", "markup"]
 
 
 def _with_extra_cell(nb, after, source):
-    index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == after)
+    index = next(i for i, c in enumerate(nb.cells) if grade_id_of(c) == after)
     nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
     return nb
 
@@ -228,7 +229,7 @@ def test_planted_bug_is_diagnosed_under_its_own_test_cell(graded, assignment, fu
     for words in diagnosis:
         assert words in verdict[1], verdict[1]
     for grade_id, cell in cells.items():  # every other function passed, and no other cell mentions the bug
-        if grade_id != f"test_{function}":
+        if function_of(grade_id) != function:
             assert cell["outputs"][-1][1].startswith("Hidden tests PASSED"), grade_id
             assert not any("transpose" in text.lower() for _, text in cell["outputs"]), grade_id
 
@@ -257,8 +258,7 @@ def test_no_reference_value_reaches_the_feedback(graded):
     reference = battery.reference()
     shown = " ".join(text for _, text in feedback_cells(soup_of(course, "planted_bug", EX1))["test_d_power"]["outputs"])
     shown += " ".join(all_outputs_text(nbformat.v4.new_notebook(cells=[c])) for c in
-                      autograded(course, "planted_bug", EX1).cells if c.get("metadata", {}).get("nbgrader", {})
-                      .get("grade_id") == "test_d_power")
+                      autograded(course, "planted_bug", EX1).cells if grade_id_of(c) == "test_d_power")
     assert "yours" in shown and "c = 3" in shown  # the student's values and the inputs are shown
     checked = 0
     for case in battery.iter_cases("d_power"):

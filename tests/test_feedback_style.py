@@ -129,11 +129,10 @@ def test_course_config_uses_the_exporter():
 
 def submission_with_bugs(release, source):
     """The release notebook with the solutions' code typed in, and the planted bugs."""
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions = {notebook_code.grade_id(c): c.source for c in source.cells if notebook_code.is_answer_cell(c)}
     for cell in release.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in solutions:
+        grade_id = notebook_code.grade_id(cell)
+        if notebook_code.is_answer_cell(cell) and grade_id in solutions:
             code = re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", "", solutions[grade_id], flags=re.M)
             if grade_id in BUGS:
                 assert BUGS[grade_id][0] in code
@@ -156,11 +155,8 @@ def add_verdict_lines(notebook_path):
 
 
 @pytest.fixture(scope="module")
-def feedback(tmp_path_factory):
-    course = tmp_path_factory.mktemp("feedback-course")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
-    run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], course)
+def feedback(new_course):
+    course = new_course("feedback-course", [ASSIGNMENT])
     release = nbformat.read(course / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     source = nbformat.read(course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     submitted = course / "submitted" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -236,8 +232,7 @@ def test_feedback_in_chromium_on_a_phone(feedback, browser):
         # the table of contents names every graded function
         toc = page.evaluate("[...document.querySelectorAll('#toc li.toc-test')].map(li => li.innerText)")
         release = nbformat.read(course / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-        functions = [c.metadata["nbgrader"]["grade_id"][len("test_"):] for c in release.cells
-                     if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("test_")]
+        functions = [notebook_code.tested_function(c) for c in release.cells if notebook_code.is_test_cell(c)]
         assert len(toc) == len(functions) > 10
         for entry, function in zip(toc, functions):
             assert entry.startswith(f"Tests of {function} (Score: "), entry

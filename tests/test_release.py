@@ -17,7 +17,8 @@ import pytest
 from autograder.instructor.nbgrader_cli import BIN_DIR, nbgrader_env
 from autograder.instructor.nbgrader_plugins import ReleaseNotebook
 from autograder.instructor.release import assignments_in, build_bundle
-from autograder.notebook_code import is_test_cell
+from autograder.instructor.synthetic_class import scratch_course
+from autograder.notebook_code import grade_id, is_answer_cell, is_test_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = assignments_in(ROOT)
@@ -33,11 +34,7 @@ def _notebook(path):
 
 
 def _course(tmp_path_factory, name, assignments=None):
-    course = tmp_path_factory.mktemp(name)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    for assignment in assignments or ASSIGNMENTS:
-        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
-    return course
+    return scratch_course(tmp_path_factory.mktemp(name), assignments or ASSIGNMENTS, release=None)
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +124,7 @@ def test_autograder_release_is_generate_assignment_plus_zip(tmp_path_factory, st
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_stubs_raise_and_hide_tests(assignment):
     nb = nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
-    answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    answers = [c for c in nb.cells if is_answer_cell(c)]
     assert answers and all("raise NotImplementedError()" in c.source for c in answers)
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
     text = nbformat.writes(nb)
@@ -140,7 +137,7 @@ def solution_blocks():
         nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
         for cell in nb.cells:
             for block in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, re.S):
-                yield assignment, cell.metadata["nbgrader"]["grade_id"], block
+                yield assignment, grade_id(cell), block
 
 
 def _squash(text):
@@ -171,9 +168,9 @@ def find_leaks(zip_path):
     for name, text in _bundle_texts(zip_path).items():
         if name.endswith(".ipynb"):  # hidden-test or solution regions in a handed-out notebook
             leaks += [f"{name} contains {marker!r}" for marker in SECRET_MARKERS if marker in text]
-    for assignment, grade_id, block in solution_blocks():
+    for assignment, cell, block in solution_blocks():
         needle = _squash(block)
-        leaks += [f"{name} contains the solution of {assignment}/{grade_id}"
+        leaks += [f"{name} contains the solution of {assignment}/{cell}"
                   for name, text in texts.items() if len(needle) > 20 and needle in text]
     return leaks
 

@@ -9,6 +9,7 @@ import nbformat
 from nbclient import NotebookClient
 import pytest
 
+from autograder.notebook_code import grade_id
 from autograder.selfcheck import FAILED, NOT_IMPLEMENTED, PASSED, check, check_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,9 +26,8 @@ def _with_answers(tmp_path, answers, assignment=A):
     """The solution notebook with the answer cells named in `answers` ({grade_id: source}) replaced."""
     nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
+        if grade_id(cell) in answers:
+            cell.source = answers[grade_id(cell)]
     path = tmp_path / f"{assignment}.ipynb"
     nbformat.write(nb, path)
     return path
@@ -39,7 +39,7 @@ RIGHT_D_POWER = "\ndef d_power(x, c):\n    return c * x ** (c - 1)\n"
 def _setup():
     """The source of the release's set-up cell (imports)."""
     return next(c.source for c in nbformat.read(RELEASE, as_version=4).cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+                if grade_id(c) == "setup")
 
 
 def test_release_is_all_not_implemented():
