@@ -100,13 +100,13 @@ class Sandbox:
             self.scratch = tempfile.mkdtemp(prefix="autograder-sandbox-")
             env = {**isolation.sandbox_environment(), "HOME": self.scratch, "TMPDIR": self.scratch,
                    "MPLCONFIGDIR": self.scratch, "PYTHONPATH": str(PACKAGE_ROOT)}
-            argv, fds, cwd = [*server, *self.blocked], (cmd_r, reply_w), self.scratch
+            argv, fds, cwd = [*server, self.scratch, *self.blocked], (cmd_r, reply_w), self.scratch
         else:
             isolation.require_isolation()
             self.scratch = None
             seccomp = isolation.seccomp_fd()
             env, fds, cwd = isolation.sandbox_environment(), (cmd_r, reply_w, seccomp), "/"
-            argv = isolation.sandboxed_command(server, seccomp)
+            argv = isolation.sandboxed_command([*server, isolation.WORKDIR], seccomp)
         try:
             self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=fds,

@@ -1,9 +1,9 @@
 """The sandbox process: executes a student's notebook cells and probes its functions (untrusted side).
 
 Started by the judge, inside bubblewrap (autograder.instructor.isolation), as
-`python -s -P -m autograder.sandbox.server CMD_FD REPLY_FD [BLOCKED...]` with
-stdout/stderr sent to /dev/null (BLOCKED: paths the audit hook refuses, which
-matters only under --unsafe-no-sandbox). Before any student code runs it installs
+`python -s -P -m autograder.sandbox.server CMD_FD REPLY_FD SCRATCH [BLOCKED...]` with
+stdout/stderr sent to /dev/null (SCRATCH: the writable working directory; BLOCKED: paths
+the audit hook refuses, which matters only under --unsafe-no-sandbox). Before any student code runs it installs
 the audit hook of autograder.sandbox.audit, a second layer that turns what the OS
 boundary refuses anyway into clear messages.
 
@@ -196,4 +196,4 @@ def serve(cmd_fd, reply_fd, scratch, blocked=()):
 
 if __name__ == "__main__":
     np.seterr(**NUMPY_ERRSTATE)
-    serve(int(sys.argv[1]), int(sys.argv[2]), os.getcwd(), sys.argv[3:])
+    serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4:])
