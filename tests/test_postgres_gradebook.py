@@ -12,7 +12,6 @@ import csv
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -20,63 +19,20 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import nbformat
 import pytest
 import sqlalchemy
 from nbgrader.api import Gradebook
 
 from autograder.instructor import course_config
 from autograder.instructor.nbgrader_cli import nbgrader_env, run_nbgrader
+from autograder.instructor.synthetic_class import (full_marks, grade_cell_points, released, scratch_course, solved,
+                                                    submit)
 from tests.postgres_server import free_port, postgres_server  # noqa: F401 - the session fixture
 
-ROOT = Path(__file__).resolve().parents[1]
 EX1, EX2 = "ex01_differentiation", "ex02_total_derivatives"
 WRONG_D_POWER = "def d_power(x, c):\n    return c * x ** c\n"
 
 # --------------------------------------------------------------------------- helpers
-
-def grade_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
-def source_notebook(course, assignment):
-    return nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-
-
-def points(course, assignment):
-    """{grade_id: points} of the gradable cells of the assignment's source notebook."""
-    return {grade_id(c): float(c.metadata["nbgrader"].get("points", 0)) for c in source_notebook(course, assignment).cells
-            if c.metadata.get("nbgrader", {}).get("grade") or c.metadata.get("nbgrader", {}).get("task")}
-
-
-def full(course, assignment):
-    return sum(points(course, assignment).values())
-
-
-def submit(course, student, assignment, solved=True, **overrides):
-    """The released notebook, its answer cells filled from the solutions (some overridden), or left
-    as released (solved=False)."""
-    release = nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
-    answers = {grade_id(c): c.source for c in source_notebook(course, assignment).cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
-    for cell in release.cells:
-        if solved and grade_id(cell) in answers:
-            cell.source = overrides.get(grade_id(cell), answers[grade_id(cell)])
-    path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(release, path)
-    return path
-
-
-def make_course(path, url, assignments):
-    path.mkdir(parents=True)
-    config = (ROOT / "nbgrader_config.py").read_text()
-    (path / "nbgrader_config.py").write_text(config + f"\n# the gradebook of this test course\n"
-                                                      f"c.CourseDirectory.db_url = {url!r}\n")
-    for assignment in assignments:
-        shutil.copytree(ROOT / "solutions" / assignment, path / "solutions" / assignment)
-        run_nbgrader(["generate_assignment", assignment, "--force"], path, timeout=600)
-    return path
 
 
 def sqlite_files(course):
@@ -140,12 +96,12 @@ def course(postgres_server, tmp_path_factory):  # noqa: F811 - the fixture impor
     """ex01 released, students added and a small class autograded by plain nbgrader, feedback and
     grades.csv written, all against PostgreSQL."""
     url = postgres_server.create_database("nbgrader_cli")
-    path = make_course(tmp_path_factory.mktemp("pg") / "course", url, [EX1])
+    path = scratch_course(tmp_path_factory.mktemp("pg") / "course", [EX1], db_url=url)
     run_nbgrader(["db", "student", "add", "alice", "--first-name=Alice", "--last-name=Liddell"], path)
     run_nbgrader(["db", "student", "add", "bob", "--first-name=Bob", "--last-name=Builder"], path)
-    submit(path, "alice", EX1)
-    submit(path, "bob", EX1, solved=False)
-    submit(path, "carol", EX1, d_power=WRONG_D_POWER)  # not added: autograde creates the student
+    submit(path, "alice", EX1, solved(path, EX1))
+    submit(path, "bob", EX1, released(path, EX1))
+    submit(path, "carol", EX1, solved(path, EX1, d_power=WRONG_D_POWER))  # not added: autograde creates the student
     run_nbgrader(["autograde", EX1, "--force"], path, timeout=1200)
     run_nbgrader(["generate_feedback", EX1, "--force"], path, timeout=600)
     run_nbgrader(["export", "--to", "grades.csv"], path, timeout=300)
@@ -161,17 +117,17 @@ def test_config_points_at_postgres(course):
 def test_nbgrader_grades_land_in_postgres(course):
     path, url = course
     assert sqlite_files(path) == []
-    d_power = points(path, EX1)["test_d_power"]
-    assert score(url, "alice", EX1) == full(path, EX1)
+    d_power = grade_cell_points(path, EX1)["test_d_power"]
+    assert score(url, "alice", EX1) == full_marks(path, EX1)
     assert score(url, "bob", EX1) == 0
-    assert score(url, "carol", EX1) == full(path, EX1) - d_power
+    assert score(url, "carol", EX1) == full_marks(path, EX1) - d_power
     rows, submissions, students = grade_rows(url)
-    cells = len(points(path, EX1))
+    cells = len(grade_cell_points(path, EX1))
     assert {key: value[:2] for key, value in rows.items()} == {(s, EX1): (cells, cells) for s in ("alice", "bob", "carol")}
     assert submissions == {EX1: (3, 3)} and students == (3, 3)
     with Gradebook(url) as gb:
         assert gb.find_student("alice").first_name == "Alice"
-        assert {c.name for c in gb.find_notebook(EX1, EX1).grade_cells} == set(points(path, EX1))
+        assert {c.name for c in gb.find_notebook(EX1, EX1).grade_cells} == set(grade_cell_points(path, EX1))
 
 
 def test_feedback_and_export(course):
@@ -181,9 +137,9 @@ def test_feedback_and_export(course):
     with open(path / "grades.csv", newline="") as f:
         exported = {row["student_id"]: row for row in csv.DictReader(f) if row["assignment"] == EX1}
     assert set(exported) == {"alice", "bob", "carol"}
-    assert float(exported["alice"]["score"]) == full(path, EX1)
+    assert float(exported["alice"]["score"]) == full_marks(path, EX1)
     assert float(exported["bob"]["score"]) == 0
-    assert float(exported["alice"]["max_score"]) == full(path, EX1)
+    assert float(exported["alice"]["max_score"]) == full_marks(path, EX1)
     assert exported["alice"]["last_name"] == "Liddell"
 
 
@@ -237,12 +193,12 @@ def test_formgrader_api_shows_the_postgres_grades(course, formgrader):
         students = {s["id"]: s for s in formgrader("/formgrader/api/students")}
     except urllib.error.HTTPError as error:
         pytest.fail(f"{error}: {error.read()[:2000]!r}\n" + (path.parent / "jupyter-server.log").read_text()[-3000:])
-    maximum = full(path, EX1)
+    maximum = full_marks(path, EX1)
     assert assignments[EX1]["num_submissions"] == 3
     assert assignments[EX1]["max_score"] == maximum
     assert set(submissions) == {"alice", "bob", "carol"}
     assert submissions["alice"]["score"] == maximum and submissions["bob"]["score"] == 0
-    assert submissions["carol"]["score"] == maximum - points(path, EX1)["test_d_power"]
+    assert submissions["carol"]["score"] == maximum - grade_cell_points(path, EX1)["test_d_power"]
     assert all(s["autograded"] for s in submissions.values())
     assert alice["score"] == maximum and alice["last_name"] == "Liddell"
     assert students["alice"]["score"] == maximum and students["bob"]["score"] == 0
@@ -257,9 +213,9 @@ def test_grade_writes_its_scores_to_postgres(course):
     out = finish(run_grade(path, "--jobs", "2", "--timeout", "30"))
     assert "graded 3 submission(s)" in out, out[-3000:]
     assert sqlite_files(path) == [], out[-3000:]
-    assert score(url, "alice", EX1) == full(path, EX1)
+    assert score(url, "alice", EX1) == full_marks(path, EX1)
     assert score(url, "bob", EX1) == 0
-    assert score(url, "carol", EX1) == full(path, EX1) - points(path, EX1)["test_d_power"]
+    assert score(url, "carol", EX1) == full_marks(path, EX1) - grade_cell_points(path, EX1)["test_d_power"]
     after, submissions, students = grade_rows(url)
     assert {k: v[:2] for k, v in after.items()} == {k: v[:2] for k, v in before.items()}
     assert submissions == {EX1: (3, 3)} and students == (3, 3)
@@ -269,14 +225,14 @@ def test_grade_writes_its_scores_to_postgres(course):
 
 def test_two_grade_runs_at_once_lose_and_double_nothing(postgres_server, tmp_path):  # noqa: F811
     url = postgres_server.create_database("two_graders")
-    path = make_course(tmp_path / "course", url, [EX1, EX2])
+    path = scratch_course(tmp_path / "course", [EX1, EX2], db_url=url)
     run_nbgrader(["db", "student", "add", "alice"], path)  # on the roster; bob and carol are not
     class_ = ("alice", "bob", "carol")
     for assignment in (EX1, EX2):
-        submit(path, "alice", assignment)
-        submit(path, "bob", assignment, solved=False)
-    submit(path, "carol", EX1, d_power=WRONG_D_POWER)
-    submit(path, "carol", EX2)
+        submit(path, "alice", assignment, solved(path, assignment))
+        submit(path, "bob", assignment, released(path, assignment))
+    submit(path, "carol", EX1, solved(path, EX1, d_power=WRONG_D_POWER))
+    submit(path, "carol", EX2, solved(path, EX2))
     first = run_grade(path, "--assignment", EX1, "--jobs", "1", "--timeout", "30")
     second = run_grade(path, "--assignment", EX2, "--jobs", "1", "--timeout", "30")
     outputs = [finish(first), finish(second)]
@@ -285,11 +241,11 @@ def test_two_grade_runs_at_once_lose_and_double_nothing(postgres_server, tmp_pat
     rows, submissions, students = grade_rows(url)
     expected = {}
     for assignment in (EX1, EX2):
-        cells = len(points(path, assignment))
+        cells = len(grade_cell_points(path, assignment))
         expected.update({(s, assignment): (cells, cells) for s in class_})
     assert {k: v[:2] for k, v in rows.items()} == expected
     assert submissions == {EX1: (3, 3), EX2: (3, 3)} and students == (3, 3)
-    assert rows["alice", EX1][2] == full(path, EX1) and rows["alice", EX2][2] == full(path, EX2)
+    assert rows["alice", EX1][2] == full_marks(path, EX1) and rows["alice", EX2][2] == full_marks(path, EX2)
     assert rows["bob", EX1][2] == 0 and rows["bob", EX2][2] == 0
-    assert rows["carol", EX1][2] == full(path, EX1) - points(path, EX1)["test_d_power"]
-    assert rows["carol", EX2][2] == full(path, EX2)
+    assert rows["carol", EX1][2] == full_marks(path, EX1) - grade_cell_points(path, EX1)["test_d_power"]
+    assert rows["carol", EX2][2] == full_marks(path, EX2)
