@@ -22,6 +22,8 @@ from autograder.instructor.release import assignments_in
 from autograder.instructor.synthetic_class import (filled, function_points, released, scratch_course,
                                                    solution_answers, submit, with_planted_bug, without_test_cells)
 
+DEMO_CELL_TIMEOUT = 10  # seconds per cell: shorter than settings.CELL_TIMEOUT, so the looping student costs little
+
 HOSTILE = {
     "loop": "def {name}(*args, **kwargs):\n    while True:\n        pass\n",
     "exit": "import os\n\ndef {name}(*args, **kwargs):\n    os._exit(0)\n",
@@ -75,7 +77,7 @@ def main(course_dir=Path("demo-course")):
         print(f"  exercises/{assignment}/{assignment}.ipynb")
     expected = build_class(course, assignments)
     print("=" * 78 + "\n3. Grading the synthetic class in parallel\n" + "=" * 78)
-    report = grade_course(course, timeout=10)
+    report = grade_course(course, timeout=DEMO_CELL_TIMEOUT)
     print("\n" + report.table())
     print("\nexpected vs graded:")
     got = {(o.student, o.assignment): sum(s for s, _ in o.scores.values()) for o in report.outcomes}
