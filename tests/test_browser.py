@@ -15,13 +15,13 @@ path printed (tests/browser_support.py).
 import json
 import re
 import secrets
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from autograder.instructor.nbgrader_cli import run_nbgrader
+from autograder.instructor.synthetic_class import scratch_course
 
 pytest.register_assert_rewrite("tests.browser_support")
 from tests.browser_support import PAGE_LOAD, LabServer, new_page, wait_until  # noqa: E402
@@ -43,10 +43,7 @@ IDLE = "idle"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    course = tmp_path_factory.mktemp("lab-course")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
-    shutil.copytree(ROOT / "exercises" / ASSIGNMENT, course / "exercises" / ASSIGNMENT)
+    course = scratch_course(tmp_path_factory.mktemp("lab-course"), [ASSIGNMENT], release="committed")
     run_nbgrader(["db", "assignment", "add", ASSIGNMENT], course, timeout=NBGRADER)
     server = LabServer(course, tmp_path_factory.mktemp("lab-state"), secrets.token_hex(16)).start(SERVER_START)
     yield server

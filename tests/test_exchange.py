@@ -44,6 +44,7 @@ import pytest
 from traitlets.config import Configurable
 
 from autograder.instructor.nbgrader_cli import BIN_DIR, nbgrader_env
+from autograder.instructor.synthetic_class import scratch_course
 from autograder.notebook_code import grade_id
 from nbgrader.api import Gradebook
 
@@ -136,12 +137,9 @@ class Steps:
 
 
 def copy_course(dest, *, exercises=True):
+    """The repository's course in dest (new), its release as committed or none."""
     dest.mkdir(parents=True)
-    shutil.copy(ROOT / "nbgrader_config.py", dest)
-    shutil.copytree(ROOT / "solutions", dest / "solutions")
-    if exercises:
-        shutil.copytree(ROOT / "exercises", dest / "exercises")
-    return dest
+    return scratch_course(dest, release="committed" if exercises else None)
 
 
 def fill_one_function(notebook):
@@ -211,7 +209,7 @@ def _configurable_classes():
 
 def test_course_config_sets_only_options_nbgrader_knows(tmp_path):
     from traitlets.config.loader import PyFileConfigLoader
-    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    scratch_course(tmp_path, (), release=None)
     config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
     classes = _configurable_classes()
     unknown = [f"{section}.{key}" for section in config for key in config[section]
@@ -224,7 +222,7 @@ def test_course_config_exchange_is_writable_and_in_the_course(tmp_path):
     """Formgrader's Release / Release Feedback need an existing, writable exchange (nbgrader's
     default /usr/local/share/nbgrader/exchange is neither on a fresh machine)."""
     from traitlets.config.loader import PyFileConfigLoader
-    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    scratch_course(tmp_path, (), release=None)
     config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
     assert Path(config.Exchange.root) == tmp_path / "exchange"
     assert os.access(config.Exchange.root, os.W_OK | os.X_OK)

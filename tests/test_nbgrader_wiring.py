@@ -10,6 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.instructor.nbgrader_cli import run_nbgrader
+from autograder.instructor.synthetic_class import scratch_course
 from nbgrader.api import Gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,8 +37,7 @@ def one_question_notebook():
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "nbgrader_config.py", root)
+    root = scratch_course(tmp_path_factory.mktemp("course"), (), release=None)
     src = root / "solutions" / "demo" / "demo.ipynb"
     src.parent.mkdir(parents=True)
     nbformat.write(one_question_notebook(), src)
